@@ -1,0 +1,131 @@
+import { OPTIONS, type OptionKey, type OptionSpec } from './options.js';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface Config {
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  readonly embeddedPort: number;
+  readonly grpcEndpoint: Endpoint;
+  readonly httpEndpoint: Endpoint;
+  readonly maxRequestBytes: number;
+  readonly maxInflightBytes: number;
+  readonly batchSpans: number;
+  readonly flushIntervalMs: number;
+  readonly writers: number;
+  readonly writeTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly partitionDaysAhead: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly violations: readonly string[]) {
+    super(`invalid configuration:\n  ${violations.join('\n  ')}`);
+  }
+}
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 };
+const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000 };
+
+type Parsed = string | number | Endpoint;
+
+function parseValue(spec: OptionSpec, raw: string): Parsed | string[] {
+  const inRange = (n: number): number | string[] => {
+    if (spec.min !== undefined && n < spec.min) return [`must be at least ${spec.min}`];
+    if (spec.max !== undefined && n > spec.max) return [`must be at most ${spec.max}`];
+    return n;
+  };
+  switch (spec.type) {
+    case 'string':
+      return raw;
+    case 'level':
+      return LEVELS.has(raw) ? raw : [`must be one of ${[...LEVELS].join(', ')}`];
+    case 'integer': {
+      if (!/^\d+$/.test(raw)) return ['must be a whole number'];
+      return inRange(Number(raw));
+    }
+    case 'bytes': {
+      const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw);
+      const unit = m ? BYTE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+      if (!m || unit === undefined) return ['must be a size such as 65536, 64MiB or 1GiB'];
+      return inRange(Math.floor(Number(m[1]) * unit));
+    }
+    case 'duration': {
+      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(raw);
+      const unit = m ? DURATION_UNITS[m[2] ?? ''] : undefined;
+      if (!m || unit === undefined) return ['must be a duration in ms, or with a unit: 500ms, 5s, 1m'];
+      return inRange(Math.round(Number(m[1]) * unit));
+    }
+    case 'endpoint': {
+      const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(raw);
+      const port = m ? Number(m[2]) : NaN;
+      if (!m || !(port >= 0 && port <= 65535)) return ['must be host:port, e.g. 127.0.0.1:4317'];
+      return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
+    }
+  }
+}
+
+/**
+ * Builds the frozen configuration from flags (highest precedence), then environment, then defaults.
+ * Every violation is reported at once, named by its flag and, when it came from there, its env var.
+ */
+export function loadConfig(flags: Readonly<Record<string, string | undefined>>, env: NodeJS.ProcessEnv): Config {
+  const violations: string[] = [];
+  const out: Record<string, Parsed> = {};
+  for (const [key, spec] of Object.entries(OPTIONS) as [OptionKey, OptionSpec][]) {
+    const fromFlag = flags[spec.flag];
+    const fromEnv = env[spec.env];
+    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default);
+    const source = fromFlag !== undefined ? `--${spec.flag}` : raw === fromEnv ? `${spec.env} (--${spec.flag})` : `--${spec.flag}`;
+    const parsed = parseValue(spec, raw.trim());
+    if (Array.isArray(parsed)) {
+      const shown = spec.secret ? '(redacted)' : JSON.stringify(raw);
+      violations.push(`${source}: ${shown} ${parsed.join('; ')}`);
+    } else {
+      out[key] = parsed;
+    }
+  }
+  if (violations.length > 0) throw new ConfigError(violations);
+  return deepFreeze(out) as unknown as Config;
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const v of Object.values(value)) if (v && typeof v === 'object') deepFreeze(v as object);
+  return Object.freeze(value);
+}
+
+/** The connection URL with its password replaced, safe for logs and terminals. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '*****';
+    return u.toString();
+  } catch {
+    return '(unparseable URL, redacted)';
+  }
+}
+
+/** `--help` text, generated from the option table. */
+export function helpText(): string {
+  const lines = [
+    'Usage: otlp-pg [serve|migrate] [options]',
+    '',
+    'Commands:',
+    '  serve     receive OTLP over gRPC and HTTP and store it in PostgreSQL (default)',
+    '  migrate   apply pending database migrations and exit',
+    '',
+    'Options (each also read from the environment variable shown):',
+  ];
+  for (const spec of Object.values(OPTIONS) as OptionSpec[]) {
+    const def = spec.secret ? '' : ` (default: ${spec.default === '' ? '""' : spec.default})`;
+    lines.push(`  --${spec.flag} <${spec.type}>  [${spec.env}]`, `      ${spec.help}${def}`);
+  }
+  lines.push('  -h, --help', '      show this help');
+  return lines.join('\n');
+}

@@ -1,0 +1,139 @@
+// Every setting otlp-pg has, in one table: its flag, its environment twin, its default and why.
+// `--help`, parsing and validation are all generated from this table, so a setting cannot exist in
+// one place and be missing from another (cf. node-postgres lib/defaults.js).
+
+export type OptionType = 'string' | 'endpoint' | 'integer' | 'bytes' | 'duration' | 'level';
+
+export interface OptionSpec {
+  readonly flag: string;
+  readonly env: string;
+  readonly type: OptionType;
+  readonly default: string;
+  readonly help: string;
+  /** Inclusive bounds for numeric types. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Values are never printed (logs, errors, --help shows only whether it is set). */
+  readonly secret?: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+export const OPTIONS = {
+  databaseUrl: {
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    type: 'string',
+    default: '',
+    secret: true,
+    help: 'PostgreSQL connection URL; empty runs an embedded PostgreSQL under --data-dir',
+  },
+  dataDir: {
+    flag: 'data-dir',
+    env: 'OTLP_PG_DATA_DIR',
+    type: 'string',
+    default: '.data',
+    help: 'where the embedded PostgreSQL keeps its files',
+  },
+  embeddedPort: {
+    flag: 'embedded-port',
+    env: 'OTLP_PG_EMBEDDED_PORT',
+    type: 'integer',
+    default: '55432',
+    min: 1,
+    max: 65535,
+    help: 'port of the embedded PostgreSQL (loopback only)',
+  },
+  grpcEndpoint: {
+    flag: 'grpc-endpoint',
+    env: 'OTLP_PG_GRPC_ENDPOINT',
+    type: 'endpoint',
+    default: '127.0.0.1:4317',
+    help: 'host:port for OTLP/gRPC',
+  },
+  httpEndpoint: {
+    flag: 'http-endpoint',
+    env: 'OTLP_PG_HTTP_ENDPOINT',
+    type: 'endpoint',
+    default: '127.0.0.1:4318',
+    help: 'host:port for OTLP/HTTP (protobuf and JSON)',
+  },
+  maxRequestBytes: {
+    flag: 'max-request-bytes',
+    env: 'OTLP_PG_MAX_REQUEST_BYTES',
+    type: 'bytes',
+    default: String(64 * MiB),
+    min: 1024,
+    max: 1024 * MiB,
+    help: 'largest request accepted, checked while reading and after decompression (HTTP 413, gRPC RESOURCE_EXHAUSTED)',
+  },
+  maxInflightBytes: {
+    flag: 'max-inflight-bytes',
+    env: 'OTLP_PG_MAX_INFLIGHT_BYTES',
+    type: 'bytes',
+    default: String(256 * MiB),
+    min: 1024,
+    help: 'decoded request bytes held between receipt and commit; beyond it requests are refused as retryable',
+  },
+  batchSpans: {
+    flag: 'batch-spans',
+    env: 'OTLP_PG_BATCH_SPANS',
+    type: 'integer',
+    default: '2000',
+    min: 1,
+    max: 1_000_000,
+    help: 'spans per COPY batch (a batch flushes when it reaches this or the flush interval)',
+  },
+  flushIntervalMs: {
+    flag: 'flush-interval',
+    env: 'OTLP_PG_FLUSH_INTERVAL',
+    type: 'duration',
+    default: '200',
+    min: 1,
+    max: 60_000,
+    help: 'longest a request waits for its batch to fill, in ms',
+  },
+  writers: {
+    flag: 'writers',
+    env: 'OTLP_PG_WRITERS',
+    type: 'integer',
+    default: '4',
+    min: 1,
+    max: 256,
+    help: 'concurrent COPY writers, each with its own connection (the pool size)',
+  },
+  writeTimeoutMs: {
+    flag: 'write-timeout',
+    env: 'OTLP_PG_WRITE_TIMEOUT',
+    type: 'duration',
+    default: '30000',
+    min: 100,
+    help: 'statement timeout of a batch transaction, in ms; past it the batch is answered retryable',
+  },
+  shutdownTimeoutMs: {
+    flag: 'shutdown-timeout',
+    env: 'OTLP_PG_SHUTDOWN_TIMEOUT',
+    type: 'duration',
+    default: '15000',
+    min: 0,
+    help: 'on SIGTERM/SIGINT, how long in-flight requests get to commit before they are refused, in ms',
+  },
+  partitionDaysAhead: {
+    flag: 'partition-days-ahead',
+    env: 'OTLP_PG_PARTITION_DAYS_AHEAD',
+    type: 'integer',
+    default: '3',
+    min: 1,
+    max: 366,
+    help: 'daily partitions created ahead of today (checked at start and hourly)',
+  },
+  logLevel: {
+    flag: 'log-level',
+    env: 'OTLP_PG_LOG_LEVEL',
+    type: 'level',
+    default: 'info',
+    help: 'fatal | error | warn | info | debug | trace | silent',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionKey = keyof typeof OPTIONS;

@@ -1,0 +1,79 @@
+// Every failure a client can see is one of these, and this file's table is the only place that decides
+// which gRPC code and HTTP status it becomes. The rule comes from the OTLP specification
+// (opentelemetry-proto docs/specification.md, "Failures"): retryable failures carry a delay hint
+// (gRPC RetryInfo, HTTP Retry-After); permanent ones must not be retried by the client.
+// Cf. the Collector's internal/errors/errors.go.
+
+export type ErrorKind =
+  | 'invalid_argument' // the request cannot be decoded or is not OTLP: permanent
+  | 'too_large' // body over the configured limit: permanent
+  | 'unsupported_media_type' // unknown Content-Type or Content-Encoding: permanent
+  | 'not_found' // unknown path
+  | 'method_not_allowed' // not POST
+  | 'data_rejected' // PostgreSQL refused the request's rows (22xxx, 23xxx …): permanent
+  | 'unavailable' // database down or slow, shutting down: retryable
+  | 'overloaded' // admission limit reached: retryable
+  | 'unauthenticated'
+  | 'internal'; // a bug: permanent, so a client never loops on it
+
+export class OtlpError extends Error {
+  override readonly name = 'OtlpError';
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    /** For retryable kinds: how long the client should wait before retrying. */
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const invalidArgument = (message: string, cause?: unknown): OtlpError =>
+  new OtlpError('invalid_argument', message, undefined, { cause });
+
+export const unavailable = (message: string, retryAfterMs: number, cause?: unknown): OtlpError =>
+  new OtlpError('unavailable', message, retryAfterMs, { cause });
+
+/** gRPC status codes we use (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
+export const GrpcCode = {
+  OK: 0,
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+interface Outcome {
+  readonly grpc: number;
+  readonly http: number;
+  readonly retryable: boolean;
+}
+
+const OUTCOMES: Readonly<Record<ErrorKind, Outcome>> = Object.freeze({
+  invalid_argument: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, retryable: false },
+  // RESOURCE_EXHAUSTED without RetryInfo is how the spec says "too large, do not retry".
+  too_large: { grpc: GrpcCode.RESOURCE_EXHAUSTED, http: 413, retryable: false },
+  unsupported_media_type: { grpc: GrpcCode.INVALID_ARGUMENT, http: 415, retryable: false },
+  not_found: { grpc: GrpcCode.UNIMPLEMENTED, http: 404, retryable: false },
+  method_not_allowed: { grpc: GrpcCode.UNIMPLEMENTED, http: 405, retryable: false },
+  data_rejected: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, retryable: false },
+  unavailable: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true },
+  overloaded: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true },
+  unauthenticated: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, retryable: false },
+  internal: { grpc: GrpcCode.INTERNAL, http: 500, retryable: false },
+});
+
+export function outcomeOf(kind: ErrorKind): Outcome {
+  return OUTCOMES[kind];
+}
+
+/** Anything thrown that is not an OtlpError is a bug; it must still reach the client as a status. */
+export function toOtlpError(err: unknown): OtlpError {
+  if (err instanceof OtlpError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new OtlpError('internal', `internal error: ${message}`, undefined, { cause: err });
+}

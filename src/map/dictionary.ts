@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import type { InstrumentationScope, KeyValue, Resource } from '../decode/types.js';
+import type { ResourceRow, ScopeRow } from './types.js';
+import { attributesJson, storableString, stringAttribute } from './values.js';
+
+// Resources and scopes repeat on every request; they are stored once, keyed by a 64-bit hash of
+// their canonical content (attributes sorted by key, dropped count, schema URL). 64 bits make an
+// accidental collision unlikely below billions of distinct resources.
+
+/** service_name is a column users filter and index on; a btree row cannot exceed ~2.7 kB. */
+export const SERVICE_NAME_MAX = 256;
+
+function sortedByKey(kvs: readonly KeyValue[]): readonly KeyValue[] {
+  for (let i = 1; i < kvs.length; i++) {
+    if ((kvs[i - 1] as KeyValue).key > (kvs[i] as KeyValue).key) {
+      // Stable sort keeps duplicate keys in wire order, so jsonb still keeps the last one.
+      return [...kvs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+  }
+  return kvs;
+}
+
+export function hashId(canonical: string): bigint {
+  return createHash('sha256').update(canonical).digest().readBigInt64BE(0);
+}
+
+export function resourceRow(resource: Resource | undefined, schemaUrl: string): ResourceRow {
+  const kvs = resource?.attributes ?? [];
+  const attributes = attributesJson(sortedByKey(kvs));
+  const dropped = resource?.droppedAttributesCount ?? 0;
+  const url = storableString(schemaUrl);
+  const service = stringAttribute(kvs, 'service.name') ?? '';
+  return {
+    resourceId: hashId(`r\u0001${attributes}\u0001${dropped}\u0001${url}`),
+    serviceName: storableString(service.length > SERVICE_NAME_MAX ? service.slice(0, SERVICE_NAME_MAX) : service),
+    attributes,
+    droppedAttributesCount: dropped,
+    schemaUrl: url,
+  };
+}
+
+export function scopeRow(scope: InstrumentationScope | undefined, schemaUrl: string): ScopeRow {
+  const attributes = attributesJson(sortedByKey(scope?.attributes ?? []));
+  const name = storableString(scope?.name ?? '');
+  const version = storableString(scope?.version ?? '');
+  const dropped = scope?.droppedAttributesCount ?? 0;
+  const url = storableString(schemaUrl);
+  return {
+    scopeId: hashId(`s\u0001${JSON.stringify([name, version])}\u0001${attributes}\u0001${dropped}\u0001${url}`),
+    name,
+    version,
+    attributes,
+    droppedAttributesCount: dropped,
+    schemaUrl: url,
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Counts refused items by reason and renders the partial-success message the client sees,
+ * e.g. "rejected 3 of 10 spans: trace_id must be 16 bytes, not all zero (2); start_time_unix_nano beyond 2262-04-11 (1)".
+ */
+export class Rejections {
+  private readonly reasons = new Map<string, number>();
+  private count = 0;
+
+  add(reason: string): void {
+    this.count++;
+    this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
+  }
+
+  get total(): number {
+    return this.count;
+  }
+
+  message(of: number, items: string): string {
+    if (this.count === 0) return '';
+    const parts = [...this.reasons].map(([reason, n]) => `${reason} (${n})`);
+    return `rejected ${this.count} of ${of} ${items}: ${parts.join('; ')}`;
+  }
+}
+
+const INT64_MAX = (1n << 63n) - 1n;
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Nanosecond times are stored as bigint; uint64 values past int64 (year 2262) cannot be. */
+export function fitsInt64(n: bigint): boolean {
+  return n <= INT64_MAX && n >= -INT64_MAX - 1n;
+}
+
+/** uint32 counts are stored as integer. */
+export function fitsInt32(n: number): boolean {
+  return n <= INT32_MAX;
+}

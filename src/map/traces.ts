@@ -1,0 +1,143 @@
+import type { ExportTraceServiceRequest, Span, SpanEvent, SpanLink } from '../decode/types.js';
+import { resourceRow, scopeRow } from './dictionary.js';
+import { fitsInt32, fitsInt64, Rejections } from './rejections.js';
+import type { Mapped, ResourceRow, ScopeRow, SpanRow, TraceRows, TraceSummary } from './types.js';
+import { attributesJson, hex, jsonString, storableString } from './values.js';
+
+/** Status.code ERROR (opentelemetry/proto/trace/v1/trace.proto). */
+const STATUS_CODE_ERROR = 2;
+
+function isValidId(id: Uint8Array, length: number): boolean {
+  if (id.length !== length) return false;
+  for (const b of id) if (b !== 0) return true;
+  return false;
+}
+
+/** Why a span cannot be stored as sent, or undefined when it can. */
+function spanProblem(span: Span): string | undefined {
+  if (!isValidId(span.traceId, 16)) return 'trace_id must be 16 bytes and not all zero';
+  if (!isValidId(span.spanId, 8)) return 'span_id must be 8 bytes and not all zero';
+  if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8) return 'parent_span_id must be empty or 8 bytes';
+  if (!fitsInt64(span.startTimeUnixNano) || !fitsInt64(span.endTimeUnixNano)) return 'timestamps must be before 2262-04-11';
+  for (const e of span.events) if (!fitsInt64(e.timeUnixNano)) return 'timestamps must be before 2262-04-11';
+  if (![span.droppedAttributesCount, span.droppedEventsCount, span.droppedLinksCount].every(fitsInt32)) {
+    return 'dropped counts must be below 2^31';
+  }
+  return undefined;
+}
+
+function eventsJson(events: readonly SpanEvent[]): string {
+  if (events.length === 0) return '[]';
+  const parts = events.map(
+    (e) =>
+      `{"time_unix_nano":"${e.timeUnixNano}","name":${jsonString(e.name)},"attributes":${attributesJson(e.attributes)},` +
+      `"dropped_attributes_count":${e.droppedAttributesCount}}`,
+  );
+  return `[${parts.join(',')}]`;
+}
+
+function linksJson(links: readonly SpanLink[]): string {
+  if (links.length === 0) return '[]';
+  const parts = links.map(
+    (l) =>
+      `{"trace_id":"${hex(l.traceId)}","span_id":"${hex(l.spanId)}","trace_state":${jsonString(l.traceState)},` +
+      `"flags":${l.flags},"attributes":${attributesJson(l.attributes)},"dropped_attributes_count":${l.droppedAttributesCount}}`,
+  );
+  return `[${parts.join(',')}]`;
+}
+
+/** Combines what two sets of spans of one trace say about it (commutative and associative). */
+export function mergeTraceSummary(a: TraceSummary, b: TraceSummary): TraceSummary {
+  const root = a.rootSpanId ? a : b;
+  return {
+    traceId: a.traceId,
+    startTimeUnixNano: a.startTimeUnixNano <= b.startTimeUnixNano ? a.startTimeUnixNano : b.startTimeUnixNano,
+    endTimeUnixNano: a.endTimeUnixNano >= b.endTimeUnixNano ? a.endTimeUnixNano : b.endTimeUnixNano,
+    firstServiceName: a.startTimeUnixNano <= b.startTimeUnixNano ? a.firstServiceName : b.firstServiceName,
+    rootSpanId: root.rootSpanId,
+    rootSpanName: root.rootSpanName,
+    rootServiceName: root.rootServiceName,
+    spanCount: a.spanCount + b.spanCount,
+    errorCount: a.errorCount + b.errorCount,
+  };
+}
+
+function spanSummary(row: SpanRow): TraceSummary {
+  const isRoot = row.parentSpanId === null;
+  return {
+    traceId: row.traceId,
+    startTimeUnixNano: row.startTimeUnixNano,
+    endTimeUnixNano: row.endTimeUnixNano,
+    firstServiceName: row.serviceName,
+    rootSpanId: isRoot ? row.spanId : null,
+    rootSpanName: isRoot ? row.name : null,
+    rootServiceName: isRoot ? row.serviceName : null,
+    spanCount: 1,
+    errorCount: row.statusCode === STATUS_CODE_ERROR ? 1 : 0,
+  };
+}
+
+/** Adds `summary` to `byTrace`, merging with what is there for the same trace. */
+export function addTraceSummary(byTrace: Map<string, TraceSummary>, summary: TraceSummary): void {
+  const key = hex(summary.traceId);
+  const seen = byTrace.get(key);
+  byTrace.set(key, seen ? mergeTraceSummary(seen, summary) : summary);
+}
+
+/** ExportTraceServiceRequest → rows for resources, scopes, trace_spans and traces. Pure. */
+export function mapTraces(request: ExportTraceServiceRequest): Mapped<TraceRows> {
+  const resources = new Map<bigint, ResourceRow>();
+  const scopes = new Map<bigint, ScopeRow>();
+  const spans: SpanRow[] = [];
+  const byTrace = new Map<string, TraceSummary>();
+  const rejections = new Rejections();
+  let total = 0;
+
+  for (const rs of request.resourceSpans) {
+    const resource = resourceRow(rs.resource, rs.schemaUrl);
+    for (const ss of rs.scopeSpans) {
+      const scope = scopeRow(ss.scope, ss.schemaUrl);
+      for (const span of ss.spans) {
+        total++;
+        const problem = spanProblem(span);
+        if (problem) {
+          rejections.add(problem);
+          continue;
+        }
+        resources.set(resource.resourceId, resource);
+        scopes.set(scope.scopeId, scope);
+        const row: SpanRow = {
+          traceId: span.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentSpanId.length === 0 ? null : span.parentSpanId,
+          traceState: storableString(span.traceState),
+          flags: span.flags,
+          name: storableString(span.name),
+          kind: span.kind,
+          startTimeUnixNano: span.startTimeUnixNano,
+          endTimeUnixNano: span.endTimeUnixNano,
+          statusCode: span.status?.code ?? 0,
+          statusMessage: storableString(span.status?.message ?? ''),
+          attributes: attributesJson(span.attributes),
+          droppedAttributesCount: span.droppedAttributesCount,
+          events: eventsJson(span.events),
+          droppedEventsCount: span.droppedEventsCount,
+          links: linksJson(span.links),
+          droppedLinksCount: span.droppedLinksCount,
+          serviceName: resource.serviceName,
+          resourceId: resource.resourceId,
+          scopeId: scope.scopeId,
+        };
+        spans.push(row);
+        addTraceSummary(byTrace, spanSummary(row));
+      }
+    }
+  }
+
+  return {
+    rows: { resources: [...resources.values()], scopes: [...scopes.values()], spans, traces: [...byTrace.values()] },
+    accepted: spans.length,
+    rejected: rejections.total,
+    message: rejections.message(total, 'spans'),
+  };
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, helpText, loadConfig, redactUrl } from '../../src/config/config.js';
+import { OPTIONS } from '../../src/config/options.js';
+
+describe('loadConfig', () => {
+  it('takes defaults, then environment, then flags', () => {
+    expect(loadConfig({}, {}).grpcEndpoint).toEqual({ host: '127.0.0.1', port: 4317 });
+    expect(loadConfig({}, { OTLP_PG_WRITERS: '7' }).writers).toBe(7);
+    expect(loadConfig({ writers: '3' }, { OTLP_PG_WRITERS: '7' }).writers).toBe(3);
+    expect(loadConfig({ 'max-request-bytes': '8MiB', 'flush-interval': '2s' }, {})).toMatchObject({
+      maxRequestBytes: 8 * 1024 * 1024,
+      flushIntervalMs: 2000,
+    });
+  });
+
+  it('names every violation by its key, redacting secrets, and freezes the result', () => {
+    let error: unknown;
+    try {
+      loadConfig({ writers: '0', 'grpc-endpoint': 'nope' }, { OTLP_PG_BATCH_SPANS: 'many', DATABASE_URL: 'bad' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const violations = (error as ConfigError).violations;
+    expect(violations).toEqual([
+      '--grpc-endpoint: "nope" must be host:port, e.g. 127.0.0.1:4317',
+      'OTLP_PG_BATCH_SPANS (--batch-spans): "many" must be a whole number',
+      '--writers: "0" must be at least 1',
+    ]);
+    expect(Object.isFrozen(loadConfig({}, {}))).toBe(true);
+    expect(Object.isFrozen(loadConfig({}, {}).httpEndpoint)).toBe(true);
+  });
+
+  it('redacts passwords from URLs', () => {
+    expect(redactUrl('postgresql://u:secret@db:5432/x')).toBe('postgresql://u:*****@db:5432/x');
+  });
+
+  it('lists every option with its env twin in --help', () => {
+    const help = helpText();
+    for (const spec of Object.values(OPTIONS)) {
+      expect(help).toContain(`--${spec.flag}`);
+      expect(help).toContain(spec.env);
+    }
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { ExportTraceServiceRequest, Span } from '../../src/decode/types.js';
+import { mapTraces, mergeTraceSummary } from '../../src/map/traces.js';
+
+const id = (len: number, fill: number): Uint8Array => new Uint8Array(len).fill(fill);
+
+function span(overrides: Partial<Span> = {}): Span {
+  return {
+    traceId: id(16, 1),
+    spanId: id(8, 2),
+    traceState: '',
+    parentSpanId: new Uint8Array(0),
+    flags: 1,
+    name: 'op',
+    kind: 1,
+    startTimeUnixNano: 1_000n,
+    endTimeUnixNano: 3_000n,
+    attributes: [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: undefined,
+    ...overrides,
+  };
+}
+
+function request(...spans: Span[]): ExportTraceServiceRequest {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { kind: 'string', value: 'svc' } }], droppedAttributesCount: 0 },
+        schemaUrl: '',
+        scopeSpans: [{ scope: { name: 'lib', version: '1', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans }],
+      },
+    ],
+  };
+}
+
+describe('mapTraces', () => {
+  it('maps a span to one row with its resource and scope stored once', () => {
+    const out = mapTraces(request(span(), span({ spanId: id(8, 3), parentSpanId: id(8, 2) })));
+    expect(out.accepted).toBe(2);
+    expect(out.rejected).toBe(0);
+    expect(out.message).toBe('');
+    expect(out.rows.spans).toHaveLength(2);
+    expect(out.rows.resources).toHaveLength(1);
+    expect(out.rows.scopes).toHaveLength(1);
+    expect(out.rows.spans[0]?.serviceName).toBe('svc');
+    expect(out.rows.spans[0]?.resourceId).toBe(out.rows.resources[0]?.resourceId);
+    expect(out.rows.traces).toHaveLength(1);
+    expect(out.rows.traces[0]).toMatchObject({ spanCount: 2, rootSpanName: 'op', rootServiceName: 'svc' });
+  });
+
+  it('rejects only the spans that cannot be stored, saying why (partial success)', () => {
+    const out = mapTraces(
+      request(
+        span(),
+        span({ traceId: new Uint8Array(0) }),
+        span({ traceId: id(16, 0) }),
+        span({ spanId: id(7, 1) }),
+        span({ startTimeUnixNano: 1n << 63n }),
+      ),
+    );
+    expect(out.accepted).toBe(1);
+    expect(out.rejected).toBe(4);
+    expect(out.message).toBe(
+      'rejected 4 of 5 spans: trace_id must be 16 bytes and not all zero (2); span_id must be 8 bytes and not all zero (1); ' +
+        'timestamps must be before 2262-04-11 (1)',
+    );
+  });
+
+  it('gives equal resources the same id whatever the attribute order', () => {
+    const withResource = (...keys: string[]): ExportTraceServiceRequest => ({
+      resourceSpans: [
+        {
+          resource: { attributes: keys.map((key) => ({ key, value: { kind: 'string', value: key } })), droppedAttributesCount: 0 },
+          schemaUrl: '',
+          scopeSpans: [{ scope: undefined, schemaUrl: '', spans: [span()] }],
+        },
+      ],
+    });
+    const ab = mapTraces(withResource('a', 'b')).rows.resources[0];
+    const ba = mapTraces(withResource('b', 'a')).rows.resources[0];
+    const a = mapTraces(withResource('a')).rows.resources[0];
+    expect(ab?.resourceId).toBe(ba?.resourceId);
+    expect(ab?.attributes).toBe('{"a":"a","b":"b"}');
+    expect(ab?.resourceId).not.toBe(a?.resourceId);
+  });
+
+  it('merges trace summaries in any order to the same result', () => {
+    const child = mapTraces(request(span({ spanId: id(8, 5), parentSpanId: id(8, 2), startTimeUnixNano: 500n, endTimeUnixNano: 9_000n, status: { code: 2, message: '' } }))).rows.traces[0];
+    const root = mapTraces(request(span())).rows.traces[0];
+    if (!child || !root) throw new Error('summaries expected');
+    const ab = mergeTraceSummary(child, root);
+    const ba = mergeTraceSummary(root, child);
+    expect(ab).toEqual(ba);
+    expect(ab).toMatchObject({ startTimeUnixNano: 500n, endTimeUnixNano: 9_000n, spanCount: 2, errorCount: 1, rootSpanName: 'op' });
+  });
+});
