@@ -42,13 +42,12 @@ function banner(server: RunningServer): string {
 async function serve(config: Config, logger: pino.Logger): Promise<void> {
   const server = await startServer(config, logger);
   process.stdout.write(banner(server));
-  let signals = 0;
+  let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
+    // `npm start` forwards the terminal's SIGINT to us, which has sent it too: a repeated signal
+    // must not cut the drain short. Shutdown is bounded by --shutdown-timeout anyway.
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
     server.shutdown().then(
       () => {

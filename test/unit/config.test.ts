@@ -43,3 +43,13 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('README configuration table', () => {
+  it('documents every option with its environment twin', async () => {
+    const { readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { packageRoot } = await import('../../src/package-root.js');
+    const readme = readFileSync(path.join(packageRoot, 'README.md'), 'utf8');
+    for (const spec of Object.values(OPTIONS)) expect(readme).toContain(`| \`--${spec.flag}\` | \`${spec.env}\` |`);
+  });
+});

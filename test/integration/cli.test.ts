@@ -1,0 +1,89 @@
+// Acceptance: the otlp-pg command on an embedded PostgreSQL, as `npm start` runs it: serves,
+// stores, stops on SIGINT with exit code 0 and no postgres left behind, and finds its data again.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/package-root.js';
+import { query } from '../helpers/database.js';
+import { httpPost } from '../helpers/otlp.js';
+import { freePort } from '../helpers/ports.js';
+
+const dataDirs: string[] = [];
+afterAll(async () => {
+  for (const d of dataDirs) await rm(d, { recursive: true, force: true });
+});
+
+interface Cli {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function runCli(args: string[]): Cli {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+    cwd: packageRoot,
+    env: { ...process.env, DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(cli: Cli, text: string, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cli.output().includes(text)) {
+    if (Date.now() > until || cli.child.exitCode !== null) throw new Error(`"${text}" not seen; output:\n${cli.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function postgresProcesses(dataDir: string): string[] {
+  const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+  return ps.split('\n').filter((l) => l.includes('postgres') && l.includes(dataDir));
+}
+
+describe('otlp-pg serve on an embedded PostgreSQL', () => {
+  it('serves, stops cleanly on SIGINT, and finds its data on the next start', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'otlp-pg-cli-'));
+    dataDirs.push(dataDir);
+    const [pgPort, grpcPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    const args = ['serve', '--data-dir', dataDir, '--embedded-port', String(pgPort), '--grpc-endpoint', `127.0.0.1:${grpcPort}`, '--http-endpoint', `127.0.0.1:${httpPort}`];
+    const example = await import('../fixtures/otlp-examples/trace.json', { with: { type: 'json' } });
+
+    const first = runCli(args);
+    await waitFor(first, 'psql ');
+    const psqlUrl = /psql '([^']+)'/.exec(first.output())?.[1] as string;
+    expect(psqlUrl).toMatch(/^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/otlp_pg$/);
+    expect(first.output()).toContain(`OTLP/gRPC  127.0.0.1:${grpcPort}`);
+    const res = await httpPost(httpPort, '/v1/traces', JSON.stringify(example.default), { 'Content-Type': 'application/json' });
+    expect(res.status).toBe(200);
+
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(postgresProcesses(dataDir)).toEqual([]);
+
+    const second = runCli(args);
+    await waitFor(second, 'psql ');
+    const rows = await query(psqlUrl, 'SELECT name FROM trace_spans');
+    expect(rows).toEqual([{ name: "I'm a server span" }]);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(postgresProcesses(dataDir)).toEqual([]);
+  });
+
+  it('prints every option with its default on --help, and names bad values by their key', async () => {
+    const help = runCli(['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.output()).toContain('--grpc-endpoint <endpoint>  [OTLP_PG_GRPC_ENDPOINT]');
+    expect(help.output()).toContain('(default: 127.0.0.1:4317)');
+
+    const bad = runCli(['--writers', 'lots']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toContain('--writers: "lots" must be a whole number');
+  });
+});
