@@ -5,13 +5,10 @@ import { redactUrl } from './config/config.js';
 import { startEmbedded, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { ensurePartitions } from './db/partitions.js';
-import { mapTraces } from './map/traces.js';
-import type { TraceRows } from './map/types.js';
-import { Pipeline, signalStage } from './pipeline/exporter.js';
+import { Pipeline } from './pipeline/exporter.js';
 import { WriterPool } from './pipeline/writer-pool.js';
 import { startGrpcReceiver, startHttpReceiver, type Receiver } from './receiver/index.js';
-import { KnownIds } from './write/dictionaries.js';
-import { writeTraceBatch } from './write/traces.js';
+import { signalStages } from './signals.js';
 
 export interface Database {
   readonly url: string;
@@ -84,16 +81,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     retryAfterMs: RETRY_AFTER_MS,
     logger,
   });
-  const known = new KnownIds();
-  const traces = signalStage<'traces', TraceRows>({
-    map: mapTraces,
-    batchItems: config.batchSpans,
-    write: async (client, rows) => {
-      const ids = await writeTraceBatch(client, rows, known);
-      return () => known.addAll(ids);
-    },
-  });
-  const pipeline = new Pipeline({ traces }, writers, {
+  const pipeline = new Pipeline(signalStages(config), writers, {
     flushIntervalMs: config.flushIntervalMs,
     maxInflightBytes: config.maxInflightBytes,
     retryAfterMs: RETRY_AFTER_MS,

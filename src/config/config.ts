@@ -14,6 +14,8 @@ export interface Config {
   readonly maxRequestBytes: number;
   readonly maxInflightBytes: number;
   readonly batchSpans: number;
+  readonly batchLogs: number;
+  readonly batchPoints: number;
   readonly flushIntervalMs: number;
   readonly writers: number;
   readonly writeTimeoutMs: number;

@@ -34,3 +34,12 @@ export function fitsInt64(n: bigint): boolean {
 export function fitsInt32(n: number): boolean {
   return n <= INT32_MAX;
 }
+
+/** A trace or span id: exactly `length` bytes, not all zero (W3C Trace Context). */
+export function isValidId(id: Uint8Array, length: number): boolean {
+  if (id.length !== length) return false;
+  for (const b of id) if (b !== 0) return true;
+  return false;
+}
+
+export const TIME_RANGE = 'timestamps must be before 2262-04-11';

@@ -1,25 +1,19 @@
 import type { ExportTraceServiceRequest, Span, SpanEvent, SpanLink } from '../decode/types.js';
 import { resourceRow, scopeRow } from './dictionary.js';
-import { fitsInt32, fitsInt64, Rejections } from './rejections.js';
+import { fitsInt32, fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
 import type { Mapped, ResourceRow, ScopeRow, SpanRow, TraceRows, TraceSummary } from './types.js';
 import { attributesJson, hex, jsonString, storableString } from './values.js';
 
 /** Status.code ERROR (opentelemetry/proto/trace/v1/trace.proto). */
 const STATUS_CODE_ERROR = 2;
 
-function isValidId(id: Uint8Array, length: number): boolean {
-  if (id.length !== length) return false;
-  for (const b of id) if (b !== 0) return true;
-  return false;
-}
-
 /** Why a span cannot be stored as sent, or undefined when it can. */
 function spanProblem(span: Span): string | undefined {
   if (!isValidId(span.traceId, 16)) return 'trace_id must be 16 bytes and not all zero';
   if (!isValidId(span.spanId, 8)) return 'span_id must be 8 bytes and not all zero';
   if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8) return 'parent_span_id must be empty or 8 bytes';
-  if (!fitsInt64(span.startTimeUnixNano) || !fitsInt64(span.endTimeUnixNano)) return 'timestamps must be before 2262-04-11';
-  for (const e of span.events) if (!fitsInt64(e.timeUnixNano)) return 'timestamps must be before 2262-04-11';
+  if (!fitsInt64(span.startTimeUnixNano) || !fitsInt64(span.endTimeUnixNano)) return TIME_RANGE;
+  for (const e of span.events) if (!fitsInt64(e.timeUnixNano)) return TIME_RANGE;
   if (![span.droppedAttributesCount, span.droppedEventsCount, span.droppedLinksCount].every(fitsInt32)) {
     return 'dropped counts must be below 2^31';
   }
@@ -137,6 +131,7 @@ export function mapTraces(request: ExportTraceServiceRequest): Mapped<TraceRows>
   return {
     rows: { resources: [...resources.values()], scopes: [...scopes.values()], spans, traces: [...byTrace.values()] },
     accepted: spans.length,
+    weight: spans.length,
     rejected: rejections.total,
     message: rejections.message(total, 'spans'),
   };

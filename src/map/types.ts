@@ -62,11 +62,89 @@ export interface TraceRows {
   readonly traces: readonly TraceSummary[];
 }
 
+export interface LogRow {
+  /** Partition time: time_unix_nano, or the observed time when that is 0. */
+  readonly timestampUnixNano: bigint;
+  readonly timeUnixNano: bigint;
+  readonly observedTimeUnixNano: bigint;
+  readonly severityNumber: number;
+  readonly severityText: string;
+  /** JSON text of the body AnyValue, null when the record has none. */
+  readonly body: string | null;
+  readonly attributes: string;
+  readonly droppedAttributesCount: number;
+  readonly flags: number;
+  readonly traceId: Uint8Array | null;
+  readonly spanId: Uint8Array | null;
+  readonly eventName: string;
+  readonly serviceName: string;
+  readonly resourceId: bigint;
+  readonly scopeId: bigint;
+}
+
+export interface LogRows {
+  readonly resources: readonly ResourceRow[];
+  readonly scopes: readonly ScopeRow[];
+  readonly logs: readonly LogRow[];
+}
+
+export interface MetricRow {
+  readonly metricId: bigint;
+  readonly name: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly type: string;
+  readonly aggregationTemporality: number;
+  readonly isMonotonic: boolean;
+  readonly metadata: string;
+  readonly serviceName: string;
+  readonly resourceId: bigint;
+  readonly scopeId: bigint;
+}
+
+/** A data point of any type; the fields a type does not use are null. */
+export interface DataPointRow {
+  readonly metricId: bigint;
+  readonly timeUnixNano: bigint;
+  readonly startTimeUnixNano: bigint;
+  readonly attributes: string;
+  readonly flags: number;
+  readonly valueDouble: number | null;
+  readonly valueInt: bigint | null;
+  readonly count: bigint | null;
+  readonly sum: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly bucketCounts: readonly bigint[] | null;
+  readonly explicitBounds: readonly number[] | null;
+  readonly scale: number | null;
+  readonly zeroCount: bigint | null;
+  readonly zeroThreshold: number | null;
+  readonly positiveOffset: number | null;
+  readonly positiveBucketCounts: readonly bigint[] | null;
+  readonly negativeOffset: number | null;
+  readonly negativeBucketCounts: readonly bigint[] | null;
+  /** JSON text: [{"quantile": q, "value": v}] */
+  readonly quantileValues: string | null;
+  /** JSON text: [{"time_unix_nano", "value", "filtered_attributes", "trace_id", "span_id"}] */
+  readonly exemplars: string | null;
+  readonly serviceName: string;
+}
+
+export interface MetricRows {
+  readonly resources: readonly ResourceRow[];
+  readonly scopes: readonly ScopeRow[];
+  readonly metrics: readonly MetricRow[];
+  readonly points: readonly DataPointRow[];
+}
+
 /** A mapped request: its rows, and the items refused (OTLP partial success) with the reason. */
 export interface Mapped<R> {
   readonly rows: R;
-  /** Items that will be stored; the unit batch sizes count. */
+  /** Items (spans, log records, data points) that will be stored. */
   readonly accepted: number;
+  /** Rows to write, the unit batch sizes count; 0 when there is nothing to store. */
+  readonly weight: number;
   readonly rejected: number;
   readonly message: string;
 }

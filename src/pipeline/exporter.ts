@@ -64,7 +64,7 @@ export class Pipeline implements Exporter {
     this.admission.acquire(bytes);
     try {
       const mapped = stage.map(request);
-      if (mapped.accepted > 0) await batcher.submit(mapped.rows, mapped.accepted);
+      if (mapped.weight > 0) await batcher.submit(mapped.rows, mapped.weight);
       return { rejected: mapped.rejected, message: mapped.message };
     } finally {
       this.admission.release(bytes);

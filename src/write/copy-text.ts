@@ -51,3 +51,32 @@ export class CopyBuffer {
     return Buffer.from(this.parts.join(''), 'utf8');
   }
 }
+
+/** float8 input: shortest round-trip digits; NaN and ±Infinity as PostgreSQL spells them. */
+export function float8(n: number): string {
+  return Object.is(n, -0) ? '-0' : String(n);
+}
+
+export function nullableFloat8(n: number | null): string {
+  return n === null ? NULL : float8(n);
+}
+
+export function nullableInt(n: bigint | number | null): string {
+  return n === null ? NULL : n.toString();
+}
+
+/** An array literal of numbers: {1,2,3}. */
+export function numberArray(values: readonly (bigint | number)[] | null): string {
+  if (values === null) return NULL;
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as bigint | number;
+    if (i > 0) out += ',';
+    out += typeof v === 'number' ? float8(v) : v.toString();
+  }
+  return `${out}}`;
+}
+
+export function nullableText(s: string | null): string {
+  return s === null ? NULL : text(s);
+}

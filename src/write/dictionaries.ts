@@ -63,6 +63,18 @@ export async function insertScopes(client: pg.ClientBase, rows: Iterable<ScopeRo
   return fresh.map((r) => r.scopeId);
 }
 
+/** Resources and scopes of a batch of any signal, the new ones inserted. */
+export async function insertDictionaries(
+  client: pg.ClientBase,
+  batch: readonly { readonly resources: readonly ResourceRow[]; readonly scopes: readonly ScopeRow[] }[],
+  known: KnownIds,
+): Promise<bigint[]> {
+  return [
+    ...(await insertResources(client, batch.flatMap((r) => r.resources), known)),
+    ...(await insertScopes(client, batch.flatMap((r) => r.scopes), known)),
+  ];
+}
+
 function unique<R>(rows: Iterable<R>, id: (r: R) => bigint, known: KnownIds): R[] {
   const byId = new Map<bigint, R>();
   for (const r of rows) if (!known.has(id(r))) byId.set(id(r), r);

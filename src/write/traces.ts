@@ -4,7 +4,7 @@ import { addTraceSummary } from '../map/traces.js';
 import type { TraceRows, TraceSummary } from '../map/types.js';
 import { bytea, CopyBuffer, nullableBytea, text, timestamptz } from './copy-text.js';
 import { copyIn } from './copy-stream.js';
-import { insertResources, insertScopes, type KnownIds } from './dictionaries.js';
+import { insertDictionaries, type KnownIds } from './dictionaries.js';
 
 const SPAN_COLUMNS = [
   'start_time', 'trace_id', 'span_id', 'parent_span_id', 'trace_state', 'flags', 'name', 'kind',
@@ -19,10 +19,7 @@ const SPAN_COLUMNS = [
  * Returns the dictionary ids to mark known once the transaction commits.
  */
 export async function writeTraceBatch(client: pg.ClientBase, batch: readonly TraceRows[], known: KnownIds): Promise<bigint[]> {
-  const newIds = [
-    ...(await insertResources(client, batch.flatMap((r) => r.resources), known)),
-    ...(await insertScopes(client, batch.flatMap((r) => r.scopes), known)),
-  ];
+  const newIds = await insertDictionaries(client, batch, known);
 
   const copy = new CopyBuffer();
   for (const rows of batch) {

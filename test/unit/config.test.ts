@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, helpText, loadConfig, redactUrl } from '../../src/config/config.js';
 import { OPTIONS } from '../../src/config/options.js';
+import { packageRoot } from '../../src/package-root.js';
 
 describe('loadConfig', () => {
   it('takes defaults, then environment, then flags', () => {
@@ -45,10 +48,7 @@ describe('loadConfig', () => {
 });
 
 describe('README configuration table', () => {
-  it('documents every option with its environment twin', async () => {
-    const { readFileSync } = await import('node:fs');
-    const path = await import('node:path');
-    const { packageRoot } = await import('../../src/package-root.js');
+  it('documents every option with its environment twin', () => {
     const readme = readFileSync(path.join(packageRoot, 'README.md'), 'utf8');
     for (const spec of Object.values(OPTIONS)) expect(readme).toContain(`| \`--${spec.flag}\` | \`${spec.env}\` |`);
   });

@@ -1,0 +1,208 @@
+import type {
+  Exemplar,
+  ExponentialHistogramDataPoint,
+  ExportMetricsServiceRequest,
+  HistogramDataPoint,
+  Metric,
+  MetricData,
+  NumberDataPoint,
+  SummaryDataPoint,
+} from '../decode/types.js';
+import { hashId, resourceRow, scopeRow } from './dictionary.js';
+import { fitsInt64, Rejections, TIME_RANGE } from './rejections.js';
+import type { DataPointRow, Mapped, MetricRow, MetricRows, ResourceRow, ScopeRow } from './types.js';
+import { attributesJson, doubleJson, hex, storableString } from './values.js';
+
+const COUNT_RANGE = 'counts must be below 2^63';
+
+/** The columns no point type shares, all null; each type sets its own. */
+const NO_VALUES = {
+  valueDouble: null,
+  valueInt: null,
+  count: null,
+  sum: null,
+  min: null,
+  max: null,
+  bucketCounts: null,
+  explicitBounds: null,
+  scale: null,
+  zeroCount: null,
+  zeroThreshold: null,
+  positiveOffset: null,
+  positiveBucketCounts: null,
+  negativeOffset: null,
+  negativeBucketCounts: null,
+  quantileValues: null,
+  exemplars: null,
+} as const;
+
+function exemplarsJson(exemplars: readonly Exemplar[]): string | null {
+  if (exemplars.length === 0) return null;
+  const parts = exemplars.map((e) => {
+    const value = e.value.kind === 'int' ? e.value.value.toString() : e.value.kind === 'double' ? doubleJson(e.value.value) : 'null';
+    return (
+      `{"time_unix_nano":"${e.timeUnixNano}","value":${value},"filtered_attributes":${attributesJson(e.filteredAttributes)},` +
+      `"trace_id":"${hex(e.traceId)}","span_id":"${hex(e.spanId)}"}`
+    );
+  });
+  return `[${parts.join(',')}]`;
+}
+
+type AnyPoint = NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint;
+
+function pointProblem(p: AnyPoint): string | undefined {
+  if (!fitsInt64(p.timeUnixNano) || !fitsInt64(p.startTimeUnixNano)) return TIME_RANGE;
+  if ('exemplars' in p && p.exemplars.some((e) => !fitsInt64(e.timeUnixNano))) return TIME_RANGE;
+  if ('count' in p && !fitsInt64(p.count)) return COUNT_RANGE;
+  if ('bucketCounts' in p && !p.bucketCounts.every(fitsInt64)) return COUNT_RANGE;
+  if ('zeroCount' in p) {
+    if (!fitsInt64(p.zeroCount)) return COUNT_RANGE;
+    if (![...(p.positive?.bucketCounts ?? []), ...(p.negative?.bucketCounts ?? [])].every(fitsInt64)) return COUNT_RANGE;
+  }
+  return undefined;
+}
+
+function baseRow(metric: MetricRow, p: AnyPoint) {
+  return {
+    ...NO_VALUES,
+    metricId: metric.metricId,
+    timeUnixNano: p.timeUnixNano,
+    startTimeUnixNano: p.startTimeUnixNano,
+    attributes: attributesJson(p.attributes),
+    flags: p.flags,
+    serviceName: metric.serviceName,
+  };
+}
+
+function numberRow(metric: MetricRow, p: NumberDataPoint): DataPointRow {
+  return {
+    ...baseRow(metric, p),
+    valueDouble: p.value.kind === 'double' ? p.value.value : null,
+    valueInt: p.value.kind === 'int' ? p.value.value : null,
+    exemplars: exemplarsJson(p.exemplars),
+  };
+}
+
+function histogramRow(metric: MetricRow, p: HistogramDataPoint): DataPointRow {
+  return {
+    ...baseRow(metric, p),
+    count: p.count,
+    sum: p.sum ?? null,
+    min: p.min ?? null,
+    max: p.max ?? null,
+    bucketCounts: p.bucketCounts,
+    explicitBounds: p.explicitBounds,
+    exemplars: exemplarsJson(p.exemplars),
+  };
+}
+
+function exponentialHistogramRow(metric: MetricRow, p: ExponentialHistogramDataPoint): DataPointRow {
+  return {
+    ...baseRow(metric, p),
+    count: p.count,
+    sum: p.sum ?? null,
+    min: p.min ?? null,
+    max: p.max ?? null,
+    scale: p.scale,
+    zeroCount: p.zeroCount,
+    zeroThreshold: p.zeroThreshold,
+    positiveOffset: p.positive ? p.positive.offset : null,
+    positiveBucketCounts: p.positive ? p.positive.bucketCounts : null,
+    negativeOffset: p.negative ? p.negative.offset : null,
+    negativeBucketCounts: p.negative ? p.negative.bucketCounts : null,
+    exemplars: exemplarsJson(p.exemplars),
+  };
+}
+
+function summaryRow(metric: MetricRow, p: SummaryDataPoint): DataPointRow {
+  const quantiles = p.quantileValues.map((q) => `{"quantile":${doubleJson(q.quantile)},"value":${doubleJson(q.value)}}`);
+  return { ...baseRow(metric, p), count: p.count, sum: p.sum, quantileValues: `[${quantiles.join(',')}]` };
+}
+
+/** The metric's points as rows, refusing (into `rejections`) those the schema cannot hold. */
+function pointRows(metric: MetricRow, data: MetricData, rejections: Rejections): DataPointRow[] {
+  const collect = <P extends AnyPoint>(points: readonly P[], toRow: (m: MetricRow, p: P) => DataPointRow): DataPointRow[] => {
+    const rows: DataPointRow[] = [];
+    for (const p of points) {
+      const problem = pointProblem(p);
+      if (problem) rejections.add(problem);
+      else rows.push(toRow(metric, p));
+    }
+    return rows;
+  };
+  switch (data.type) {
+    case 'gauge':
+    case 'sum':
+      return collect(data.dataPoints, numberRow);
+    case 'histogram':
+      return collect(data.dataPoints, histogramRow);
+    case 'exponential_histogram':
+      return collect(data.dataPoints, exponentialHistogramRow);
+    case 'summary':
+      return collect(data.dataPoints, summaryRow);
+    case 'empty':
+      return [];
+  }
+}
+
+function metricRow(metric: Metric, resource: ResourceRow, scope: ScopeRow): MetricRow {
+  const data = metric.data;
+  const temporality = 'aggregationTemporality' in data ? data.aggregationTemporality : 0;
+  const monotonic = data.type === 'sum' ? data.isMonotonic : false;
+  const name = storableString(metric.name);
+  const description = storableString(metric.description);
+  const unit = storableString(metric.unit);
+  const metadata = attributesJson(metric.metadata);
+  // The stream identity: everything that makes two points comparable as one series.
+  const identity = JSON.stringify([name, description, unit, data.type, temporality, monotonic, metadata, String(resource.resourceId), String(scope.scopeId)]);
+  return {
+    metricId: hashId(`m\u0001${identity}`),
+    name,
+    description,
+    unit,
+    type: data.type,
+    aggregationTemporality: temporality,
+    isMonotonic: monotonic,
+    metadata,
+    serviceName: resource.serviceName,
+    resourceId: resource.resourceId,
+    scopeId: scope.scopeId,
+  };
+}
+
+/** ExportMetricsServiceRequest → rows for resources, scopes, metrics and metric_data_points. Pure. */
+export function mapMetrics(request: ExportMetricsServiceRequest): Mapped<MetricRows> {
+  const resources = new Map<bigint, ResourceRow>();
+  const scopes = new Map<bigint, ScopeRow>();
+  const metrics = new Map<bigint, MetricRow>();
+  const points: DataPointRow[] = [];
+  const rejections = new Rejections();
+  let total = 0;
+
+  for (const rm of request.resourceMetrics) {
+    const resource = resourceRow(rm.resource, rm.schemaUrl);
+    for (const sm of rm.scopeMetrics) {
+      const scope = scopeRow(sm.scope, sm.schemaUrl);
+      for (const metric of sm.metrics) {
+        const row = metricRow(metric, resource, scope);
+        const sent = metric.data.type === 'empty' ? 0 : metric.data.dataPoints.length;
+        const rows = pointRows(row, metric.data, rejections);
+        total += sent;
+        points.push(...rows);
+        // A metric without points is still a stream worth keeping; one whose points were all refused is not.
+        if (rows.length === 0 && sent > 0) continue;
+        resources.set(resource.resourceId, resource);
+        scopes.set(scope.scopeId, scope);
+        metrics.set(row.metricId, row);
+      }
+    }
+  }
+
+  return {
+    rows: { resources: [...resources.values()], scopes: [...scopes.values()], metrics: [...metrics.values()], points },
+    accepted: points.length,
+    weight: points.length + metrics.size,
+    rejected: rejections.total,
+    message: rejections.message(total, 'data points'),
+  };
+}

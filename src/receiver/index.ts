@@ -1,0 +1,3 @@
+export type { Receiver, ReceiverOptions } from './types.js';
+export { startHttpReceiver } from './http.js';
+export { startGrpcReceiver } from './grpc.js';

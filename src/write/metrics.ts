@@ -1,0 +1,67 @@
+import type pg from 'pg';
+import type { MetricRow, MetricRows } from '../map/types.js';
+import { CopyBuffer, nullableFloat8, nullableInt, nullableText, numberArray, text, timestamptz } from './copy-text.js';
+import { copyIn } from './copy-stream.js';
+import { insertDictionaries, type KnownIds } from './dictionaries.js';
+
+const POINT_COLUMNS = [
+  '"time"', 'metric_id', 'time_unix_nano', 'start_time_unix_nano', 'attributes', 'flags', 'value_double', 'value_int',
+  'count', 'sum', 'min', 'max', 'bucket_counts', 'explicit_bounds', 'scale', 'zero_count', 'zero_threshold',
+  'positive_offset', 'positive_bucket_counts', 'negative_offset', 'negative_bucket_counts', 'quantile_values',
+  'exemplars', 'service_name',
+].join(', ');
+
+/**
+ * New metric streams, sorted by id so concurrent writers (and processes) lock rows in one order;
+ * `ON CONFLICT DO NOTHING` makes creating the same stream at once from two places safe.
+ */
+async function insertMetrics(client: pg.ClientBase, rows: Iterable<MetricRow>, known: KnownIds): Promise<bigint[]> {
+  const fresh = new Map<bigint, MetricRow>();
+  for (const m of rows) if (!known.has(m.metricId)) fresh.set(m.metricId, m);
+  if (fresh.size === 0) return [];
+  const ms = [...fresh.values()];
+  await client.query(
+    `INSERT INTO metrics (metric_id, name, description, unit, type, aggregation_temporality, is_monotonic, metadata,
+                          service_name, resource_id, scope_id)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::boolean[],
+                          $8::jsonb[], $9::text[], $10::bigint[], $11::bigint[]) ORDER BY 1
+     ON CONFLICT (metric_id) DO NOTHING`,
+    [
+      ms.map((m) => m.metricId.toString()),
+      ms.map((m) => m.name),
+      ms.map((m) => m.description),
+      ms.map((m) => m.unit),
+      ms.map((m) => m.type),
+      ms.map((m) => m.aggregationTemporality),
+      ms.map((m) => m.isMonotonic),
+      ms.map((m) => m.metadata),
+      ms.map((m) => m.serviceName),
+      ms.map((m) => m.resourceId.toString()),
+      ms.map((m) => m.scopeId.toString()),
+    ],
+  );
+  return [...fresh.keys()];
+}
+
+/** Writes one batch of metric requests inside the caller's transaction; returns ids to mark known after COMMIT. */
+export async function writeMetricBatch(client: pg.ClientBase, batch: readonly MetricRows[], known: KnownIds): Promise<bigint[]> {
+  const newIds = [
+    ...(await insertDictionaries(client, batch, known)),
+    ...(await insertMetrics(client, batch.flatMap((r) => r.metrics), known)),
+  ];
+  const copy = new CopyBuffer();
+  for (const rows of batch) {
+    for (const p of rows.points) {
+      copy.add([
+        timestamptz(p.timeUnixNano), p.metricId.toString(), p.timeUnixNano.toString(), p.startTimeUnixNano.toString(),
+        text(p.attributes), String(p.flags), nullableFloat8(p.valueDouble), nullableInt(p.valueInt), nullableInt(p.count),
+        nullableFloat8(p.sum), nullableFloat8(p.min), nullableFloat8(p.max), numberArray(p.bucketCounts),
+        numberArray(p.explicitBounds), nullableInt(p.scale), nullableInt(p.zeroCount), nullableFloat8(p.zeroThreshold),
+        nullableInt(p.positiveOffset), numberArray(p.positiveBucketCounts), nullableInt(p.negativeOffset),
+        numberArray(p.negativeBucketCounts), nullableText(p.quantileValues), nullableText(p.exemplars), text(p.serviceName),
+      ]);
+    }
+  }
+  if (copy.rows > 0) await copyIn(client, `COPY metric_data_points (${POINT_COLUMNS}) FROM STDIN`, copy.toBuffer());
+  return newIds;
+}

@@ -1,0 +1,253 @@
+// OTLP/gRPC receiver over a real socket, called by a grpc-js client that moves raw bytes (identity
+// serializers), with a fake exporter standing in for the pipeline.
+
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import protobuf from 'protobufjs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Signal, SignalRequests } from '../../src/decode/types.js';
+import { OtlpError } from '../../src/errors.js';
+import type { ExportResult, Exporter } from '../../src/pipeline/types.js';
+import { startGrpcReceiver } from '../../src/receiver/grpc.js';
+import type { Receiver } from '../../src/receiver/types.js';
+
+const LIMIT = 64 * 1024;
+const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+const LOGS = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+const METRICS = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+
+/** Records what it was handed; answers with `outcome` (a result, or an error to throw). */
+class FakeExporter implements Exporter {
+  calls: { signal: Signal; request: SignalRequests[Signal]; bytes: number }[] = [];
+  outcome: ExportResult | Error = { rejected: 0, message: '' };
+  /** When set, export waits for it before answering. */
+  gate: Promise<void> | undefined;
+
+  async export<S extends Signal>(signal: S, request: SignalRequests[S], bytes: number): Promise<ExportResult> {
+    this.calls.push({ signal, request, bytes });
+    await this.gate;
+    if (this.outcome instanceof Error) throw this.outcome;
+    return this.outcome;
+  }
+}
+
+// Wire facts written out here rather than loaded from proto/, so the test does not share a mistake with it.
+const wire = protobuf.Root.fromJSON({
+  nested: {
+    Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 }, details: { rule: 'repeated', type: 'Any', id: 3 } } },
+    Any: { fields: { type_url: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } },
+    RetryInfo: { fields: { retry_delay: { type: 'Duration', id: 1 } } },
+    Duration: { fields: { seconds: { type: 'int64', id: 1 }, nanos: { type: 'int32', id: 2 } } },
+    ExportTraceServiceResponse: { fields: { partial_success: { type: 'PartialSuccess', id: 1 } } },
+    PartialSuccess: { fields: { rejected_spans: { type: 'int64', id: 1 }, error_message: { type: 'string', id: 2 } } },
+  },
+});
+const decodeWire = (type: string, bytes: Uint8Array): Record<string, unknown> =>
+  wire.lookupType(type).toObject(wire.lookupType(type).decode(bytes), { longs: Number, defaults: true });
+
+/** ExportTraceServiceRequest { resource_spans { scope_spans { spans { trace_id, span_id, name } } } }. */
+function traceRequest(spanName: string): Buffer {
+  const span = protobuf.Writer.create()
+    .uint32((1 << 3) | 2).bytes(Buffer.alloc(16, 0xab))
+    .uint32((2 << 3) | 2).bytes(Buffer.alloc(8, 0xcd))
+    .uint32((5 << 3) | 2).string(spanName)
+    .finish();
+  const scopeSpans = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(span).finish();
+  const resourceSpans = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(scopeSpans).finish();
+  return Buffer.from(protobuf.Writer.create().uint32((1 << 3) | 2).bytes(resourceSpans).finish());
+}
+
+function firstSpanName(request: SignalRequests[Signal] | undefined): string | undefined {
+  return request !== undefined && 'resourceSpans' in request
+    ? request.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.name
+    : undefined;
+}
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+interface Answer {
+  err: grpc.ServiceError | null;
+  value: Buffer | undefined;
+}
+
+function unary(client: grpc.Client, path: string, body: Buffer): Promise<Answer> {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(path, identity, identity, body, (err, value) => resolve({ err, value }));
+  });
+}
+
+const exporter = new FakeExporter();
+let receiver: Receiver;
+let client: grpc.Client;
+
+beforeAll(async () => {
+  receiver = await startGrpcReceiver({
+    host: '127.0.0.1',
+    port: 0,
+    maxRequestBytes: LIMIT,
+    exporter,
+    logger: pino({ level: 'silent' }),
+  });
+  client = new grpc.Client(`127.0.0.1:${receiver.port}`, grpc.credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client.close();
+  await receiver.shutdown(1000);
+});
+
+beforeEach(() => {
+  exporter.calls = [];
+  exporter.outcome = { rejected: 0, message: '' };
+  exporter.gate = undefined;
+});
+
+describe('gRPC receiver: export', () => {
+  it('binds a free port when asked for port 0', () => {
+    expect(receiver.port).toBeGreaterThan(0);
+  });
+
+  it('decodes the raw request, exports it and answers an empty response', async () => {
+    const body = traceRequest('grpc-span');
+    const { err, value } = await unary(client, TRACES, body);
+    expect(err).toBeNull();
+    expect(value?.length).toBe(0);
+    expect(exporter.calls).toHaveLength(1);
+    expect(exporter.calls[0]?.signal).toBe('traces');
+    expect(exporter.calls[0]?.bytes).toBe(body.length);
+    expect(firstSpanName(exporter.calls[0]?.request)).toBe('grpc-span');
+  });
+
+  it('serves the logs and metrics services', async () => {
+    expect((await unary(client, LOGS, Buffer.alloc(0))).err).toBeNull();
+    expect((await unary(client, METRICS, Buffer.alloc(0))).err).toBeNull();
+    expect(exporter.calls.map((c) => c.signal)).toEqual(['logs', 'metrics']);
+  });
+
+  it('reports partial success in the response', async () => {
+    exporter.outcome = { rejected: 3, message: '3 spans had an empty trace id' };
+    const { err, value } = await unary(client, TRACES, traceRequest('x'));
+    expect(err).toBeNull();
+    expect(decodeWire('ExportTraceServiceResponse', value ?? Buffer.alloc(0))).toEqual({
+      partial_success: { rejected_spans: 3, error_message: '3 spans had an empty trace id' },
+    });
+  });
+
+  it('accepts gzip-compressed calls', async () => {
+    const gzipClient = new grpc.Client(`127.0.0.1:${receiver.port}`, grpc.credentials.createInsecure(), {
+      'grpc.default_compression_algorithm': 2, // gzip
+    });
+    try {
+      const { err } = await unary(gzipClient, TRACES, traceRequest('gzipped'));
+      expect(err).toBeNull();
+      expect(firstSpanName(exporter.calls[0]?.request)).toBe('gzipped');
+    } finally {
+      gzipClient.close();
+    }
+  });
+});
+
+describe('gRPC receiver: failures', () => {
+  it('answers UNAVAILABLE with a RetryInfo in grpc-status-details-bin when retryable', async () => {
+    exporter.outcome = new OtlpError('unavailable', 'database is down', 2500);
+    const { err } = await unary(client, TRACES, traceRequest('x'));
+    expect(err?.code).toBe(grpc.status.UNAVAILABLE);
+    expect(err?.details).toBe('database is down');
+    const [details] = err?.metadata.get('grpc-status-details-bin') ?? [];
+    expect(Buffer.isBuffer(details)).toBe(true);
+    const status = decodeWire('Status', details as Buffer);
+    expect(status['code']).toBe(grpc.status.UNAVAILABLE);
+    expect(status['message']).toBe('database is down');
+    const [detail] = status['details'] as { type_url: string; value: Uint8Array }[];
+    expect(detail?.type_url).toBe('type.googleapis.com/google.rpc.RetryInfo');
+    expect(decodeWire('RetryInfo', detail?.value ?? new Uint8Array())).toEqual({
+      retry_delay: { seconds: 2, nanos: 500_000_000 },
+    });
+  });
+
+  it('answers INVALID_ARGUMENT without RetryInfo when the database rejected the data', async () => {
+    exporter.outcome = new OtlpError('data_rejected', 'invalid byte sequence');
+    const { err } = await unary(client, TRACES, traceRequest('x'));
+    expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err?.metadata.get('grpc-status-details-bin')).toEqual([]);
+  });
+
+  it('answers INVALID_ARGUMENT for bytes that are not OTLP', async () => {
+    const { err } = await unary(client, TRACES, Buffer.from([0xff, 0xff, 0xff, 0xff]));
+    expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(exporter.calls).toHaveLength(0);
+  });
+
+  it('answers INTERNAL, not UNKNOWN, for an unexpected exception', async () => {
+    exporter.outcome = new TypeError('undefined is not a function');
+    const { err } = await unary(client, TRACES, traceRequest('x'));
+    expect(err?.code).toBe(grpc.status.INTERNAL);
+  });
+
+  it('answers RESOURCE_EXHAUSTED for a message over the limit, before decoding', async () => {
+    const { err } = await unary(client, TRACES, Buffer.alloc(LIMIT + 1));
+    expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(exporter.calls).toHaveLength(0);
+    expect((await unary(client, TRACES, traceRequest('after'))).err).toBeNull();
+  });
+
+  it('answers RESOURCE_EXHAUSTED for a compressed message that inflates past the limit', async () => {
+    const gzipClient = new grpc.Client(`127.0.0.1:${receiver.port}`, grpc.credentials.createInsecure(), {
+      'grpc.default_compression_algorithm': 2,
+    });
+    try {
+      const { err } = await unary(gzipClient, TRACES, Buffer.alloc(16 * 1024 * 1024));
+      expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(err?.details).toMatch(/decompresses/); // proves the message travelled compressed
+      expect(exporter.calls).toHaveLength(0);
+    } finally {
+      gzipClient.close();
+    }
+  });
+});
+
+describe('gRPC receiver: shutdown', () => {
+  const start = (own: Exporter): Promise<Receiver> =>
+    startGrpcReceiver({ host: '127.0.0.1', port: 0, maxRequestBytes: LIMIT, exporter: own, logger: pino({ level: 'silent' }) });
+
+  it('lets an in-flight call finish, then stops', async () => {
+    const own = new FakeExporter();
+    let open!: () => void;
+    own.gate = new Promise((resolve) => (open = resolve));
+    const r = await start(own);
+    const c = new grpc.Client(`127.0.0.1:${r.port}`, grpc.credentials.createInsecure());
+    try {
+      const inFlight = unary(c, TRACES, traceRequest('x'));
+      await until(() => own.calls.length === 1);
+      const stopped = r.shutdown(5000);
+      setTimeout(open, 50);
+      expect((await inFlight).err).toBeNull();
+      await stopped;
+    } finally {
+      c.close();
+    }
+  });
+
+  it('cuts what is still in flight at the deadline', async () => {
+    const own = new FakeExporter();
+    own.gate = new Promise(() => {});
+    const r = await start(own);
+    const c = new grpc.Client(`127.0.0.1:${r.port}`, grpc.credentials.createInsecure());
+    try {
+      const inFlight = unary(c, TRACES, traceRequest('x'));
+      await until(() => own.calls.length === 1);
+      const started = Date.now();
+      await r.shutdown(100);
+      expect(Date.now() - started).toBeLessThan(1000);
+      // grpc-js's forceShutdown resets the HTTP/2 session with NGHTTP2_CANCEL, which clients report as CANCELLED.
+      expect((await inFlight).err?.code).toBe(grpc.status.CANCELLED);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(condition()).toBe(true);
+}
