@@ -42,6 +42,48 @@ beforeAll(async () => {
   };
   const res = await httpPost(server.http.port, '/v1/traces', JSON.stringify(body), { 'Content-Type': 'application/json' });
   expect(res.status).toBe(200);
+
+  const checkout = { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] };
+  const t = now.toString();
+  const logs = {
+    resourceLogs: [
+      {
+        resource: checkout,
+        scopeLogs: [
+          {
+            logRecords: [
+              { timeUnixNano: t, severityNumber: 17, severityText: 'ERROR', body: { stringValue: 'payment failed' }, traceId: '5b8efff798038103d269b633813fc60c', spanId: '00000000000000a1' },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const metrics = {
+    resourceMetrics: [
+      {
+        resource: checkout,
+        scopeMetrics: [
+          {
+            metrics: [
+              { name: 'queue.depth', gauge: { dataPoints: [{ timeUnixNano: t, asInt: '7' }] } },
+              {
+                name: 'http.server.duration',
+                histogram: {
+                  aggregationTemporality: 2,
+                  dataPoints: [{ timeUnixNano: t, count: '100', sum: 900, bucketCounts: ['50', '40', '6', '4'], explicitBounds: [5, 10, 25] }],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  for (const [signal, payload] of [['logs', logs], ['metrics', metrics]] as const) {
+    const r = await httpPost(server.http.port, `/v1/${signal}`, JSON.stringify(payload), { 'Content-Type': 'application/json' });
+    expect(r.status).toBe(200);
+  }
 });
 
 afterAll(async () => {
@@ -51,7 +93,12 @@ afterAll(async () => {
 
 describe('README example SQL', () => {
   it('has the example queries', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    expect(blocks.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('estimates the p95 bucket: 96 of 100 observations are at or below 25', async () => {
+    const p95 = blocks.find((b) => b.includes('p95_upper_bound')) as string;
+    expect(await query(db.url, p95)).toEqual([{ p95_upper_bound: 25 }]);
   });
 
   it.each(blocks.map((sql) => [sql.split('\n')[0] as string, sql]))('%s', async (_title, sql) => {
