@@ -1,7 +1,15 @@
 // Inputs for the decoder tests: telemetry made by the OpenTelemetry JS SDK (serialized by
 // otlp-transformer, an encoder independent of ours), and the upstream OTLP/JSON examples.
 import { readFileSync } from 'node:fs';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, ValueType, createTraceState, trace } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  ValueType,
+  createTraceState,
+  trace,
+} from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -24,7 +32,11 @@ export const REMOTE_PARENT = {
   traceState: createTraceState('vendor=value'),
 };
 
-export const LINKED = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.NONE };
+export const LINKED = {
+  traceId: '0af7651916cd43dd8448eb211c80319c',
+  spanId: 'b7ad6b7169203331',
+  traceFlags: TraceFlags.NONE,
+};
 
 /** One SERVER span with typed attributes, an event, a link and an error status; times in exact ns. */
 export function sdkSpans(): ReadableSpan[] {
@@ -36,7 +48,13 @@ export function sdkSpans(): ReadableSpan[] {
     {
       kind: SpanKind.SERVER,
       startTime: [1700000000, 123456789],
-      attributes: { 'http.status': 500, ratio: 0.25, cached: false, ids: [1, 2, 3], 'max.safe': Number.MAX_SAFE_INTEGER },
+      attributes: {
+        'http.status': 500,
+        ratio: 0.25,
+        cached: false,
+        ids: [1, 2, 3],
+        'max.safe': Number.MAX_SAFE_INTEGER,
+      },
       links: [{ context: LINKED, attributes: { 'link.kind': 'follows' } }],
     },
     trace.setSpanContext(ROOT_CONTEXT, REMOTE_PARENT),

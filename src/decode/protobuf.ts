@@ -1,0 +1,577 @@
+// OTLP/protobuf request bodies → the request shape of ./types.ts, in one walk over the message
+// instances protobufjs decodes (never toObject). protobufjs and its loaded types stay in decode/.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Long from 'long';
+import protobuf from 'protobufjs';
+import { invalidArgument } from '../errors.js';
+import type * as otlp from './types.js';
+import type { Signal, SignalRequests } from './types.js';
+
+/** Deepest AnyValue nesting accepted (an attribute value or log body is depth 1); OTLP/JSON uses the same. */
+const MAX_ANY_VALUE_DEPTH = 64;
+
+function findPackageRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'proto')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no proto/ directory above ${start}`);
+  }
+}
+
+/** Root of the .proto files, e.g. for @grpc/proto-loader's includeDirs. Found from src/ and dist/ alike. */
+export const PROTO_DIR = join(findPackageRoot(dirname(fileURLToPath(import.meta.url))), 'proto');
+
+const PROTO_FILES = [
+  'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+  'opentelemetry/proto/collector/logs/v1/logs_service.proto',
+  'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
+  'google/rpc/status.proto',
+  'google/rpc/error_details.proto',
+];
+
+// Without a Long implementation protobufjs turns 64-bit fields into lossy JS numbers.
+protobuf.util.Long = Long as unknown as typeof protobuf.util.Long;
+protobuf.configure();
+// protobufjs refuses messages nested deeper than 100 by default; a KeyValueList level costs three
+// messages (AnyValue, KeyValueList, KeyValue) under up to eight enclosing ones, so raise it just
+// enough that our own, clearer AnyValue depth check is the one that fires.
+protobuf.Reader.recursionLimit = 16 + 3 * MAX_ANY_VALUE_DEPTH;
+
+const root = new protobuf.Root();
+root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
+root.loadSync(PROTO_FILES);
+root.resolveAll();
+
+/** A message type of proto/ by full name, e.g. for encoding responses. */
+export function lookupType(fullName: string): protobuf.Type {
+  return root.lookupType(fullName);
+}
+
+const REQUEST_TYPES: { readonly [S in Signal]: protobuf.Type } = {
+  traces: lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
+  logs: lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
+  metrics: lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
+};
+
+// ---- what protobufjs hands back. Absent scalars read their default from the prototype, absent
+// messages and proto3 `optional` scalars are null, absent bytes an empty array; only the member of a
+// oneof that was on the wire is an own property.
+
+interface LongBits {
+  readonly low: number;
+  readonly high: number;
+}
+type Int64 = LongBits | number;
+
+interface PbMessage {
+  readonly $type: protobuf.Type;
+  /** Fields the decoder skipped, raw from their tag on: kept so wrong wire types can be refused. */
+  readonly $unknowns?: readonly Uint8Array[];
+}
+interface PbAnyValue extends PbMessage {
+  readonly stringValue: string;
+  readonly boolValue: boolean;
+  readonly intValue: Int64;
+  readonly doubleValue: number;
+  readonly bytesValue: Uint8Array;
+  readonly arrayValue: (PbMessage & { readonly values: readonly PbAnyValue[] }) | null;
+  readonly kvlistValue: (PbMessage & { readonly values: readonly PbKeyValue[] }) | null;
+}
+interface PbKeyValue extends PbMessage {
+  readonly key: string;
+  readonly value: PbAnyValue | null;
+}
+interface PbAttributed extends PbMessage {
+  readonly attributes: readonly PbKeyValue[];
+  readonly droppedAttributesCount: number;
+}
+interface PbScope extends PbAttributed {
+  readonly name: string;
+  readonly version: string;
+}
+interface PbResourceItems extends PbMessage {
+  readonly resource: PbAttributed | null;
+  readonly schemaUrl: string;
+}
+interface PbScopeItems extends PbMessage {
+  readonly scope: PbScope | null;
+  readonly schemaUrl: string;
+}
+interface PbSpan extends PbAttributed {
+  readonly traceId: Uint8Array;
+  readonly spanId: Uint8Array;
+  readonly traceState: string;
+  readonly parentSpanId: Uint8Array;
+  readonly flags: number;
+  readonly name: string;
+  readonly kind: number;
+  readonly startTimeUnixNano: Int64;
+  readonly endTimeUnixNano: Int64;
+  readonly events: readonly PbEvent[];
+  readonly droppedEventsCount: number;
+  readonly links: readonly PbLink[];
+  readonly droppedLinksCount: number;
+  readonly status: (PbMessage & { readonly message: string; readonly code: number }) | null;
+}
+interface PbEvent extends PbAttributed {
+  readonly timeUnixNano: Int64;
+  readonly name: string;
+}
+interface PbLink extends PbAttributed {
+  readonly traceId: Uint8Array;
+  readonly spanId: Uint8Array;
+  readonly traceState: string;
+  readonly flags: number;
+}
+interface PbLogRecord extends PbAttributed {
+  readonly timeUnixNano: Int64;
+  readonly observedTimeUnixNano: Int64;
+  readonly severityNumber: number;
+  readonly severityText: string;
+  readonly body: PbAnyValue | null;
+  readonly flags: number;
+  readonly traceId: Uint8Array;
+  readonly spanId: Uint8Array;
+  readonly eventName: string;
+}
+interface PbMetric extends PbMessage {
+  readonly name: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly gauge: PbPoints<PbNumberPoint> | null;
+  readonly sum: (PbPoints<PbNumberPoint> & PbTemporal & { readonly isMonotonic: boolean }) | null;
+  readonly histogram: (PbPoints<PbHistogramPoint> & PbTemporal) | null;
+  readonly exponentialHistogram: (PbPoints<PbExponentialPoint> & PbTemporal) | null;
+  readonly summary: PbPoints<PbSummaryPoint> | null;
+  readonly metadata: readonly PbKeyValue[];
+}
+interface PbPoints<P> extends PbMessage {
+  readonly dataPoints: readonly P[];
+}
+interface PbTemporal {
+  readonly aggregationTemporality: number;
+}
+interface PbPoint extends PbMessage {
+  readonly attributes: readonly PbKeyValue[];
+  readonly startTimeUnixNano: Int64;
+  readonly timeUnixNano: Int64;
+  readonly flags: number;
+}
+interface PbNumber extends PbMessage {
+  readonly asDouble: number;
+  readonly asInt: Int64;
+}
+interface PbNumberPoint extends PbPoint, PbNumber {
+  readonly exemplars: readonly PbExemplar[];
+}
+interface PbExemplar extends PbNumber {
+  readonly filteredAttributes: readonly PbKeyValue[];
+  readonly timeUnixNano: Int64;
+  readonly spanId: Uint8Array;
+  readonly traceId: Uint8Array;
+}
+interface PbHistogramPoint extends PbPoint {
+  readonly count: Int64;
+  readonly sum: number | null;
+  readonly bucketCounts: readonly Int64[];
+  readonly explicitBounds: readonly number[];
+  readonly exemplars: readonly PbExemplar[];
+  readonly min: number | null;
+  readonly max: number | null;
+}
+interface PbBuckets extends PbMessage {
+  readonly offset: number;
+  readonly bucketCounts: readonly Int64[];
+}
+interface PbExponentialPoint extends PbPoint {
+  readonly count: Int64;
+  readonly sum: number | null;
+  readonly scale: number;
+  readonly zeroCount: Int64;
+  readonly positive: PbBuckets | null;
+  readonly negative: PbBuckets | null;
+  readonly exemplars: readonly PbExemplar[];
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly zeroThreshold: number;
+}
+interface PbSummaryPoint extends PbPoint {
+  readonly count: Int64;
+  readonly sum: number;
+  readonly quantileValues: readonly (PbMessage & { readonly quantile: number; readonly value: number })[];
+}
+interface PbTraceRequest extends PbMessage {
+  readonly resourceSpans: readonly (PbResourceItems & {
+    readonly scopeSpans: readonly (PbScopeItems & { readonly spans: readonly PbSpan[] })[];
+  })[];
+}
+interface PbLogsRequest extends PbMessage {
+  readonly resourceLogs: readonly (PbResourceItems & {
+    readonly scopeLogs: readonly (PbScopeItems & { readonly logRecords: readonly PbLogRecord[] })[];
+  })[];
+}
+interface PbMetricsRequest extends PbMessage {
+  readonly resourceMetrics: readonly (PbResourceItems & {
+    readonly scopeMetrics: readonly (PbScopeItems & { readonly metrics: readonly PbMetric[] })[];
+  })[];
+}
+
+// ---- entry point
+
+const WALKERS: { readonly [S in Signal]: (message: unknown) => SignalRequests[S] } = {
+  traces: (m) => traceRequest(m as PbTraceRequest),
+  logs: (m) => logsRequest(m as PbLogsRequest),
+  metrics: (m) => metricsRequest(m as PbMetricsRequest),
+};
+
+/** Decodes an OTLP/protobuf Export*ServiceRequest; any undecodable input throws invalidArgument. */
+export function decodeProtobufRequest<S extends Signal>(signal: S, body: Uint8Array): SignalRequests[S] {
+  const type = REQUEST_TYPES[signal];
+  const walk: (message: unknown) => SignalRequests[S] = WALKERS[signal];
+  let message: unknown;
+  try {
+    // A Buffer gets protobufjs' BufferReader, whose string and bytes reads are native.
+    const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const reader = protobuf.Reader.create(buffer);
+    reader.discardUnknown = false;
+    message = type.decode(reader);
+  } catch (err) {
+    // protobufjs throws plain Errors and RangeErrors for truncation, bad tags, bad UTF-8, depth.
+    throw invalidArgument(`invalid protobuf ${type.name}: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+  try {
+    return walk(message);
+  } catch (err) {
+    if (err instanceof RangeError) throw invalidArgument(`invalid protobuf ${type.name}: ${err.message}`, err);
+    throw err;
+  }
+}
+
+// ---- the walk: one function per message, each building the types.ts object directly
+
+// A Buffer like every other bytes value either decoder returns.
+const EMPTY_BYTES = Buffer.alloc(0);
+const EMPTY_VALUE: otlp.AnyValue = Object.freeze({ kind: 'empty' });
+const NO_NUMBER: otlp.NumberValue = Object.freeze({ kind: 'none' });
+const EMPTY_DATA: otlp.MetricData = Object.freeze({ type: 'empty' });
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * protobufjs skips a known field whose wire type is wrong as if it were unknown; the Collector
+ * refuses such a message, and so do we. Truly unknown fields (newer OTLP) are ignored.
+ */
+function known(m: PbMessage): void {
+  const unknowns = m.$unknowns;
+  if (unknowns === undefined) return;
+  for (const raw of unknowns) {
+    let tag = 0;
+    for (let i = 0, scale = 1; i < raw.length && i < 5; i++, scale *= 128) {
+      const b = raw[i] ?? 0;
+      tag += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+    }
+    const id = Math.floor(tag / 8);
+    const field = m.$type.fieldsById[id];
+    if (field !== undefined) {
+      throw invalidArgument(`invalid protobuf: field ${m.$type.name}.${field.name} (${id}) has wire type ${tag % 8}`);
+    }
+  }
+}
+
+function each<P extends PbMessage, T>(list: readonly P[], walk: (m: P) => T): T[] {
+  const out: T[] = [];
+  for (const m of list) {
+    known(m);
+    out.push(walk(m));
+  }
+  return out;
+}
+
+function one<P extends PbMessage, T>(m: P | null, walk: (m: P) => T): T | undefined {
+  if (m === null) return undefined;
+  known(m);
+  return walk(m);
+}
+
+/** Unsigned 64-bit (fixed64, uint64) to bigint. */
+function u64(v: Int64): bigint {
+  if (typeof v === 'number') return BigInt(v);
+  return v.high === 0 ? BigInt(v.low >>> 0) : (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
+}
+
+/** Signed 64-bit (int64, sfixed64) to bigint. */
+function i64(v: Int64): bigint {
+  if (typeof v === 'number') return BigInt(v);
+  return v.high === 0 ? BigInt(v.low >>> 0) : (BigInt(v.high) << 32n) | BigInt(v.low >>> 0);
+}
+
+function u64s(list: readonly Int64[]): bigint[] {
+  const out: bigint[] = [];
+  for (const v of list) out.push(u64(v));
+  return out;
+}
+
+// Non-empty ids and bytes are views into the request body, not copies: whoever holds the decoded
+// request holds the body, which must not be reused (e.g. as a pooled buffer) meanwhile.
+function bytes(v: Uint8Array): Uint8Array {
+  return v.length === 0 ? EMPTY_BYTES : v;
+}
+
+function keyValues(list: readonly PbKeyValue[], depth: number): otlp.KeyValue[] {
+  return each(list, (kv) => ({ key: kv.key, value: kv.value === null ? EMPTY_VALUE : anyValue(kv.value, depth) }));
+}
+
+function attributes(list: readonly PbKeyValue[]): otlp.KeyValue[] {
+  return keyValues(list, 1);
+}
+
+// Tests own properties, most likely first: the prototype holds a default for every member.
+function anyValue(v: PbAnyValue, depth: number): otlp.AnyValue {
+  if (depth > MAX_ANY_VALUE_DEPTH) {
+    throw invalidArgument(`invalid protobuf: AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
+  }
+  known(v);
+  if (hasOwn.call(v, 'stringValue')) return { kind: 'string', value: v.stringValue };
+  if (hasOwn.call(v, 'intValue')) return { kind: 'int', value: i64(v.intValue) };
+  if (hasOwn.call(v, 'doubleValue')) return { kind: 'double', value: v.doubleValue };
+  if (hasOwn.call(v, 'boolValue')) return { kind: 'bool', value: v.boolValue };
+  if (v.arrayValue !== null) {
+    known(v.arrayValue);
+    const values: otlp.AnyValue[] = [];
+    for (const item of v.arrayValue.values) values.push(anyValue(item, depth + 1));
+    return { kind: 'array', value: values };
+  }
+  if (v.kvlistValue !== null) {
+    known(v.kvlistValue);
+    return { kind: 'kvlist', value: keyValues(v.kvlistValue.values, depth + 1) };
+  }
+  if (hasOwn.call(v, 'bytesValue')) return { kind: 'bytes', value: bytes(v.bytesValue) };
+  // Nothing set, or string_value_strindex, which only the profiles signal may use.
+  return EMPTY_VALUE;
+}
+
+function resource(r: PbAttributed): otlp.Resource {
+  return { attributes: attributes(r.attributes), droppedAttributesCount: r.droppedAttributesCount };
+}
+
+function scope(s: PbScope): otlp.InstrumentationScope {
+  return {
+    name: s.name,
+    version: s.version,
+    attributes: attributes(s.attributes),
+    droppedAttributesCount: s.droppedAttributesCount,
+  };
+}
+
+// ---- traces
+
+function traceRequest(m: PbTraceRequest): otlp.ExportTraceServiceRequest {
+  known(m);
+  return {
+    resourceSpans: each(m.resourceSpans, (rs) => ({
+      resource: one(rs.resource, resource),
+      scopeSpans: each(rs.scopeSpans, (ss) => ({
+        scope: one(ss.scope, scope),
+        spans: each(ss.spans, span),
+        schemaUrl: ss.schemaUrl,
+      })),
+      schemaUrl: rs.schemaUrl,
+    })),
+  };
+}
+
+function span(s: PbSpan): otlp.Span {
+  return {
+    traceId: bytes(s.traceId),
+    spanId: bytes(s.spanId),
+    traceState: s.traceState,
+    parentSpanId: bytes(s.parentSpanId),
+    flags: s.flags,
+    name: s.name,
+    kind: s.kind,
+    startTimeUnixNano: u64(s.startTimeUnixNano),
+    endTimeUnixNano: u64(s.endTimeUnixNano),
+    attributes: attributes(s.attributes),
+    droppedAttributesCount: s.droppedAttributesCount,
+    events: each(s.events, (e) => ({
+      timeUnixNano: u64(e.timeUnixNano),
+      name: e.name,
+      attributes: attributes(e.attributes),
+      droppedAttributesCount: e.droppedAttributesCount,
+    })),
+    droppedEventsCount: s.droppedEventsCount,
+    links: each(s.links, (l) => ({
+      traceId: bytes(l.traceId),
+      spanId: bytes(l.spanId),
+      traceState: l.traceState,
+      attributes: attributes(l.attributes),
+      droppedAttributesCount: l.droppedAttributesCount,
+      flags: l.flags,
+    })),
+    droppedLinksCount: s.droppedLinksCount,
+    status: one(s.status, (st) => ({ message: st.message, code: st.code })),
+  };
+}
+
+// ---- logs
+
+function logsRequest(m: PbLogsRequest): otlp.ExportLogsServiceRequest {
+  known(m);
+  return {
+    resourceLogs: each(m.resourceLogs, (rl) => ({
+      resource: one(rl.resource, resource),
+      scopeLogs: each(rl.scopeLogs, (sl) => ({
+        scope: one(sl.scope, scope),
+        logRecords: each(sl.logRecords, logRecord),
+        schemaUrl: sl.schemaUrl,
+      })),
+      schemaUrl: rl.schemaUrl,
+    })),
+  };
+}
+
+function logRecord(r: PbLogRecord): otlp.LogRecord {
+  return {
+    timeUnixNano: u64(r.timeUnixNano),
+    observedTimeUnixNano: u64(r.observedTimeUnixNano),
+    severityNumber: r.severityNumber,
+    severityText: r.severityText,
+    body: r.body === null ? undefined : anyValue(r.body, 1),
+    attributes: attributes(r.attributes),
+    droppedAttributesCount: r.droppedAttributesCount,
+    flags: r.flags,
+    traceId: bytes(r.traceId),
+    spanId: bytes(r.spanId),
+    eventName: r.eventName,
+  };
+}
+
+// ---- metrics
+
+function metricsRequest(m: PbMetricsRequest): otlp.ExportMetricsServiceRequest {
+  known(m);
+  return {
+    resourceMetrics: each(m.resourceMetrics, (rm) => ({
+      resource: one(rm.resource, resource),
+      scopeMetrics: each(rm.scopeMetrics, (sm) => ({
+        scope: one(sm.scope, scope),
+        metrics: each(sm.metrics, metric),
+        schemaUrl: sm.schemaUrl,
+      })),
+      schemaUrl: rm.schemaUrl,
+    })),
+  };
+}
+
+function metric(m: PbMetric): otlp.Metric {
+  return {
+    name: m.name,
+    description: m.description,
+    unit: m.unit,
+    data: metricData(m),
+    metadata: attributes(m.metadata),
+  };
+}
+
+function metricData(m: PbMetric): otlp.MetricData {
+  return (
+    one(m.gauge, (g): otlp.MetricData => ({ type: 'gauge', dataPoints: each(g.dataPoints, numberPoint) })) ??
+    one(m.sum, (s): otlp.MetricData => ({
+      type: 'sum',
+      dataPoints: each(s.dataPoints, numberPoint),
+      aggregationTemporality: s.aggregationTemporality,
+      isMonotonic: s.isMonotonic,
+    })) ??
+    one(m.histogram, (h): otlp.MetricData => ({
+      type: 'histogram',
+      dataPoints: each(h.dataPoints, histogramPoint),
+      aggregationTemporality: h.aggregationTemporality,
+    })) ??
+    one(m.exponentialHistogram, (h): otlp.MetricData => ({
+      type: 'exponential_histogram',
+      dataPoints: each(h.dataPoints, exponentialPoint),
+      aggregationTemporality: h.aggregationTemporality,
+    })) ??
+    one(m.summary, (s): otlp.MetricData => ({ type: 'summary', dataPoints: each(s.dataPoints, summaryPoint) })) ??
+    EMPTY_DATA
+  );
+}
+
+function numberValue(n: PbNumber): otlp.NumberValue {
+  if (hasOwn.call(n, 'asDouble')) return { kind: 'double', value: n.asDouble };
+  if (hasOwn.call(n, 'asInt')) return { kind: 'int', value: i64(n.asInt) };
+  return NO_NUMBER;
+}
+
+function exemplar(e: PbExemplar): otlp.Exemplar {
+  return {
+    filteredAttributes: attributes(e.filteredAttributes),
+    timeUnixNano: u64(e.timeUnixNano),
+    value: numberValue(e),
+    spanId: bytes(e.spanId),
+    traceId: bytes(e.traceId),
+  };
+}
+
+function numberPoint(p: PbNumberPoint): otlp.NumberDataPoint {
+  return {
+    attributes: attributes(p.attributes),
+    startTimeUnixNano: u64(p.startTimeUnixNano),
+    timeUnixNano: u64(p.timeUnixNano),
+    value: numberValue(p),
+    exemplars: each(p.exemplars, exemplar),
+    flags: p.flags,
+  };
+}
+
+function histogramPoint(p: PbHistogramPoint): otlp.HistogramDataPoint {
+  return {
+    attributes: attributes(p.attributes),
+    startTimeUnixNano: u64(p.startTimeUnixNano),
+    timeUnixNano: u64(p.timeUnixNano),
+    count: u64(p.count),
+    sum: p.sum ?? undefined,
+    bucketCounts: u64s(p.bucketCounts),
+    explicitBounds: p.explicitBounds,
+    exemplars: each(p.exemplars, exemplar),
+    flags: p.flags,
+    min: p.min ?? undefined,
+    max: p.max ?? undefined,
+  };
+}
+
+function buckets(b: PbBuckets): otlp.ExponentialHistogramBuckets {
+  return { offset: b.offset, bucketCounts: u64s(b.bucketCounts) };
+}
+
+function exponentialPoint(p: PbExponentialPoint): otlp.ExponentialHistogramDataPoint {
+  return {
+    attributes: attributes(p.attributes),
+    startTimeUnixNano: u64(p.startTimeUnixNano),
+    timeUnixNano: u64(p.timeUnixNano),
+    count: u64(p.count),
+    sum: p.sum ?? undefined,
+    scale: p.scale,
+    zeroCount: u64(p.zeroCount),
+    positive: one(p.positive, buckets),
+    negative: one(p.negative, buckets),
+    flags: p.flags,
+    exemplars: each(p.exemplars, exemplar),
+    min: p.min ?? undefined,
+    max: p.max ?? undefined,
+    zeroThreshold: p.zeroThreshold,
+  };
+}
+
+function summaryPoint(p: PbSummaryPoint): otlp.SummaryDataPoint {
+  return {
+    attributes: attributes(p.attributes),
+    startTimeUnixNano: u64(p.startTimeUnixNano),
+    timeUnixNano: u64(p.timeUnixNano),
+    count: u64(p.count),
+    sum: p.sum,
+    quantileValues: each(p.quantileValues, (q) => ({ quantile: q.quantile, value: q.value })),
+    flags: p.flags,
+  };
+}
