@@ -7,6 +7,12 @@ import { startServer, openDatabase, prepareSchema, type RunningServer } from '..
 const COMMANDS = ['serve', 'migrate'] as const;
 type Command = (typeof COMMANDS)[number];
 
+/**
+ * Commands with arguments of their own (not the server's options): each parses its argv and
+ * returns the process exit code.
+ */
+const TOOLS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = {};
+
 function parseCommandLine(argv: string[]): { command: Command; flags: Record<string, string | undefined>; help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const spec of Object.values(OPTIONS)) options[spec.flag] = { type: 'string' };
@@ -75,6 +81,8 @@ async function migrateOnly(config: Config, logger: pino.Logger): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const tool = argv[0] === undefined ? undefined : TOOLS[argv[0]];
+  if (tool) return tool(argv.slice(1));
   let parsed: ReturnType<typeof parseCommandLine>;
   let config: Config;
   try {
