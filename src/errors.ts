@@ -4,6 +4,19 @@
 // (gRPC RetryInfo, HTTP Retry-After); permanent ones must not be retried by the client.
 // Cf. the Collector's internal/errors/errors.go.
 
+/** Why a request or its items were refused: a closed set, the `reason` label of the metrics. */
+export type Reason =
+  | 'invalid'
+  | 'too_large'
+  | 'unsupported'
+  | 'unauthenticated'
+  | 'partial'
+  | 'overloaded'
+  | 'unavailable'
+  | 'shutdown'
+  | 'rejected'
+  | 'internal';
+
 export type ErrorKind =
   | 'invalid_argument' // the request cannot be decoded or is not OTLP: permanent
   | 'too_large' // body over the configured limit: permanent
@@ -11,8 +24,9 @@ export type ErrorKind =
   | 'not_found' // unknown path
   | 'method_not_allowed' // not POST
   | 'data_rejected' // PostgreSQL refused the request's rows (22xxx, 23xxx …): permanent
-  | 'unavailable' // database down or slow, shutting down: retryable
+  | 'unavailable' // database down or slow: retryable
   | 'overloaded' // admission limit reached: retryable
+  | 'shutting_down' // otlp-pg is stopping: retryable (elsewhere, or after the restart)
   | 'unauthenticated'
   | 'internal'; // a bug: permanent, so a client never loops on it
 
@@ -51,20 +65,23 @@ interface Outcome {
   readonly grpc: number;
   readonly http: number;
   readonly retryable: boolean;
+  /** The `reason` label of otlp-pg's refusal metrics (src/telemetry/metrics.ts). */
+  readonly reason: Reason;
 }
 
 const OUTCOMES: Readonly<Record<ErrorKind, Outcome>> = Object.freeze({
-  invalid_argument: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, retryable: false },
+  invalid_argument: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, retryable: false, reason: 'invalid' },
   // RESOURCE_EXHAUSTED without RetryInfo is how the spec says "too large, do not retry".
-  too_large: { grpc: GrpcCode.RESOURCE_EXHAUSTED, http: 413, retryable: false },
-  unsupported_media_type: { grpc: GrpcCode.INVALID_ARGUMENT, http: 415, retryable: false },
-  not_found: { grpc: GrpcCode.UNIMPLEMENTED, http: 404, retryable: false },
-  method_not_allowed: { grpc: GrpcCode.UNIMPLEMENTED, http: 405, retryable: false },
-  data_rejected: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, retryable: false },
-  unavailable: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true },
-  overloaded: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true },
-  unauthenticated: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, retryable: false },
-  internal: { grpc: GrpcCode.INTERNAL, http: 500, retryable: false },
+  too_large: { grpc: GrpcCode.RESOURCE_EXHAUSTED, http: 413, retryable: false, reason: 'too_large' },
+  unsupported_media_type: { grpc: GrpcCode.INVALID_ARGUMENT, http: 415, retryable: false, reason: 'unsupported' },
+  not_found: { grpc: GrpcCode.UNIMPLEMENTED, http: 404, retryable: false, reason: 'unsupported' },
+  method_not_allowed: { grpc: GrpcCode.UNIMPLEMENTED, http: 405, retryable: false, reason: 'unsupported' },
+  data_rejected: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, retryable: false, reason: 'rejected' },
+  unavailable: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true, reason: 'unavailable' },
+  overloaded: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true, reason: 'overloaded' },
+  shutting_down: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true, reason: 'shutdown' },
+  unauthenticated: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, retryable: false, reason: 'unauthenticated' },
+  internal: { grpc: GrpcCode.INTERNAL, http: 500, retryable: false, reason: 'internal' },
 });
 
 export function outcomeOf(kind: ErrorKind): Outcome {

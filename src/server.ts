@@ -2,13 +2,16 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { redactUrl } from './config/config.js';
-import { startEmbedded, type EmbeddedDatabase } from './db/embedded.js';
-import { migrate } from './db/migrate.js';
+import { startEmbedded } from './db/embedded.js';
+import { migrate, pendingMigrations } from './db/migrate.js';
 import { ensurePartitions } from './db/partitions.js';
 import { Pipeline } from './pipeline/exporter.js';
 import { WriterPool } from './pipeline/writer-pool.js';
 import { startGrpcReceiver, startHttpReceiver, type Receiver } from './receiver/index.js';
 import { signalStages } from './signals.js';
+import { createTelemetry } from './telemetry/metrics.js';
+import { databaseCheck, startTelemetryServer, type TelemetryServer } from './telemetry/server.js';
+import { pruneRequestKeys } from './write/request-keys.js';
 
 export interface Database {
   readonly url: string;
@@ -20,6 +23,7 @@ export interface Database {
 export interface RunningServer {
   readonly grpc: Receiver;
   readonly http: Receiver;
+  readonly telemetry: TelemetryServer;
   readonly database: Database;
   readonly pipeline: Pipeline;
   /** Stops accepting, commits or refuses what is in flight, closes the pool and the embedded database. */
@@ -27,14 +31,16 @@ export interface RunningServer {
 }
 
 const RETRY_AFTER_MS = 5_000;
-const PARTITION_CHECK_MS = 3_600_000;
+const MAINTENANCE_MS = 10 * 60_000;
+/** /readyz reports saturated past this share of the in-flight bound. */
+const SATURATED = 0.9;
 
 /** Connects to `--database-url`, or starts the embedded PostgreSQL when none is given. */
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   if (config.databaseUrl) {
     return { url: config.databaseUrl, embedded: false, stop: async () => undefined };
   }
-  const db: EmbeddedDatabase = await startEmbedded({ dataDir: config.dataDir, port: config.embeddedPort, logger });
+  const db = await startEmbedded({ dataDir: config.dataDir, port: config.embeddedPort, logger });
   return { url: db.url, embedded: true, stop: () => db.stop() };
 }
 
@@ -45,12 +51,21 @@ export async function prepareSchema(url: string, config: Config, logger: Logger)
   try {
     const applied = await migrate(client);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    const report = await ensurePartitions(client, config.partitionDaysAhead);
-    if (report.created.length > 0) logger.info({ created: report.created.length }, 'partitions created');
-    if (report.blocked.length > 0) logger.warn({ blocked: report.blocked }, 'partitions not created: their days already have rows in a DEFAULT partition');
+    await maintain(client, config, logger);
   } finally {
     await client.end();
   }
+}
+
+/** Partitions ahead, and forgetting request digests past the dedupe window. */
+async function maintain(client: pg.ClientBase, config: Config, logger: Logger): Promise<void> {
+  const report = await ensurePartitions(client, config.partitionDaysAhead);
+  if (report.created.length > 0) logger.info({ created: report.created.length }, 'partitions created');
+  if (report.blocked.length > 0) {
+    logger.warn({ blocked: report.blocked }, 'partitions not created: their days already have rows in a DEFAULT partition');
+  }
+  const pruned = await pruneRequestKeys(client, config.dedupeWindowMs);
+  if (pruned > 0) logger.debug({ pruned }, 'request digests past the dedupe window pruned');
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -65,72 +80,114 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const pool = new pg.Pool({
     connectionString: database.url,
-    // One connection per writer, plus one for maintenance.
-    max: config.writers + 1,
-    connectionTimeoutMillis: 10_000,
-    idleTimeoutMillis: 30_000,
+    max: config.poolMax,
+    min: config.poolMin,
+    connectionTimeoutMillis: config.poolAcquireTimeoutMs,
+    idleTimeoutMillis: config.poolIdleTimeoutMs,
+    maxLifetimeSeconds: Math.ceil(config.poolMaxLifetimeMs / 1000),
     application_name: 'otlp-pg',
   });
   // An idle connection whose server went away emits 'error' on the pool; without a listener
   // that would crash the process. The next checkout opens a fresh connection.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection lost'));
 
-  const writers = new WriterPool(pool, {
+  // Gauges read at scrape time; `pipeline` and `writers` exist by the time anything scrapes.
+  let pipeline: Pipeline | undefined;
+  let writers: WriterPool | undefined;
+  const telemetry = createTelemetry({
+    inflightBytes: () => pipeline?.admission.bytesInFlight ?? 0,
+    inflightBytesCapacity: () => config.maxInflightBytes,
+    inflightRequests: () => pipeline?.admission.requestsInFlight ?? 0,
+    queueSize: () => writers?.busy ?? 0,
+    queueCapacity: () => config.writers,
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolMax }),
+  });
+  writers = new WriterPool(pool, {
     concurrency: config.writers,
-    statementTimeoutMs: config.writeTimeoutMs,
+    statementTimeoutMs: config.statementTimeoutMs,
     retryAfterMs: RETRY_AFTER_MS,
     logger,
+    telemetry,
   });
-  const pipeline = new Pipeline(signalStages(config), writers, {
-    flushIntervalMs: config.flushIntervalMs,
-    maxInflightBytes: config.maxInflightBytes,
-    retryAfterMs: RETRY_AFTER_MS,
-  });
+  const running = new Pipeline(
+    signalStages(config),
+    writers,
+    {
+      flushIntervalMs: config.flushIntervalMs,
+      maxInflightBytes: config.maxInflightBytes,
+      maxInflightRequests: config.maxInflightRequests,
+      requestTimeoutMs: config.requestTimeoutMs,
+      dedupe: config.dedupe,
+      retryAfterMs: RETRY_AFTER_MS,
+    },
+    telemetry,
+  );
+  pipeline = running;
 
   const maintenance = setInterval(() => {
     pool
       .connect()
       .then(async (client) => {
         try {
-          await ensurePartitions(client, config.partitionDaysAhead);
+          await maintain(client, config, logger);
         } finally {
           client.release();
         }
       })
-      .catch((err: Error) => logger.warn({ err: err.message }, 'partition maintenance failed; will retry'));
-  }, PARTITION_CHECK_MS);
+      .catch((err: Error) => logger.warn({ err: err.message }, 'maintenance failed; will retry'));
+  }, MAINTENANCE_MS);
   maintenance.unref();
 
-  const receiverOptions = { maxRequestBytes: config.maxRequestBytes, exporter: pipeline, logger };
-  let grpc: Receiver | undefined;
-  let http: Receiver | undefined;
+  const db = databaseCheck(database.url);
+  const receiverOptions = { maxRequestBytes: config.maxRequestBytes, exporter: running, logger, onAnswer: telemetry.requestAnswered };
+  const started: { grpc?: Receiver; http?: Receiver; telemetry?: TelemetryServer } = {};
   try {
-    grpc = await startGrpcReceiver({ ...config.grpcEndpoint, ...receiverOptions });
-    http = await startHttpReceiver({ ...config.httpEndpoint, ...receiverOptions });
+    started.telemetry = await startTelemetryServer({
+      ...config.telemetryEndpoint,
+      registry: telemetry.registry,
+      logger,
+      readiness: {
+        database: db.check,
+        migrations: async () => {
+          const client = await pool.connect();
+          try {
+            const pending = await pendingMigrations(client);
+            return pending.length === 0 ? undefined : `migrations pending: ${pending.join(', ')}`;
+          } finally {
+            client.release();
+          }
+        },
+        capacity: async () =>
+          running.admission.bytesInFlight > SATURATED * config.maxInflightBytes ? 'saturated: in-flight bytes near --max-inflight-bytes' : undefined,
+      },
+    });
+    started.grpc = await startGrpcReceiver({ ...config.grpcEndpoint, ...receiverOptions });
+    started.http = await startHttpReceiver({ ...config.httpEndpoint, ...receiverOptions });
   } catch (err) {
     clearInterval(maintenance);
-    await grpc?.shutdown(0);
+    await started.grpc?.shutdown(0);
+    await started.telemetry?.close();
+    await db.close();
     await pool.end();
     await database.stop();
     throw err;
   }
 
-  const grpcReceiver = grpc;
-  const httpReceiver = http;
+  const { grpc, http, telemetry: telemetryServer } = started as Required<typeof started>;
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
       clearInterval(maintenance);
       const deadline = config.shutdownTimeoutMs;
-      const [drained] = await Promise.all([
-        pipeline.drain(deadline),
-        grpcReceiver.shutdown(deadline),
-        httpReceiver.shutdown(deadline),
-      ]);
-      if (!drained) logger.warn('shutdown deadline passed with batches still being written; they are answered retryable');
+      // Receivers stop accepting at once and wait for their requests' answers, which come when the
+      // pipeline has committed or refused them; the extra second lets those answers go out.
+      const [drained] = await Promise.all([running.drain(deadline), grpc.shutdown(deadline + 1000), http.shutdown(deadline + 1000)]);
+      if (!drained) logger.warn('shutdown deadline passed: requests not yet committed were answered retryable');
+      await telemetryServer.close();
+      await db.close();
       await pool.end();
       await database.stop();
     })());
 
-  return { grpc: grpcReceiver, http: httpReceiver, database, pipeline, shutdown };
+  return { grpc, http, telemetry: telemetryServer, database, pipeline: running, shutdown };
 }

@@ -24,8 +24,8 @@ function rememberingIds<R>(write: IdWriter<R>, known: KnownIds): BatchWrite<R> {
 export function signalStages(config: Config): SignalStages {
   const known = new KnownIds();
   return {
-    traces: signalStage<'traces', TraceRows>({ map: mapTraces, write: rememberingIds(writeTraceBatch, known), batchItems: config.batchSpans }),
-    logs: signalStage<'logs', LogRows>({ map: mapLogs, write: rememberingIds(writeLogBatch, known), batchItems: config.batchLogs }),
-    metrics: signalStage<'metrics', MetricRows>({ map: mapMetrics, write: rememberingIds(writeMetricBatch, known), batchItems: config.batchPoints }),
+    traces: signalStage<'traces', TraceRows>({ map: mapTraces, write: rememberingIds(writeTraceBatch, known), batchRows: config.batchSpans }),
+    logs: signalStage<'logs', LogRows>({ map: mapLogs, write: rememberingIds(writeLogBatch, known), batchRows: config.batchLogs }),
+    metrics: signalStage<'metrics', MetricRows>({ map: mapMetrics, write: rememberingIds(writeMetricBatch, known), batchRows: config.batchPoints }),
   };
 }

@@ -11,14 +11,24 @@ export interface Config {
   readonly embeddedPort: number;
   readonly grpcEndpoint: Endpoint;
   readonly httpEndpoint: Endpoint;
+  readonly telemetryEndpoint: Endpoint;
   readonly maxRequestBytes: number;
   readonly maxInflightBytes: number;
+  readonly maxInflightRequests: number;
+  readonly requestTimeoutMs: number;
+  readonly dedupe: boolean;
+  readonly dedupeWindowMs: number;
   readonly batchSpans: number;
   readonly batchLogs: number;
   readonly batchPoints: number;
   readonly flushIntervalMs: number;
   readonly writers: number;
-  readonly writeTimeoutMs: number;
+  readonly poolMax: number;
+  readonly poolMin: number;
+  readonly poolAcquireTimeoutMs: number;
+  readonly poolIdleTimeoutMs: number;
+  readonly poolMaxLifetimeMs: number;
+  readonly statementTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly partitionDaysAhead: number;
   readonly logLevel: string;
@@ -33,9 +43,9 @@ export class ConfigError extends Error {
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 };
-const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000 };
+const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-type Parsed = string | number | Endpoint;
+type Parsed = string | number | boolean | Endpoint;
 
 function parseValue(spec: OptionSpec, raw: string): Parsed | string[] {
   const inRange = (n: number): number | string[] => {
@@ -46,6 +56,12 @@ function parseValue(spec: OptionSpec, raw: string): Parsed | string[] {
   switch (spec.type) {
     case 'string':
       return raw;
+    case 'boolean': {
+      const v = raw.toLowerCase();
+      if (['true', '1', 'on', 'yes'].includes(v)) return true;
+      if (['false', '0', 'off', 'no'].includes(v)) return false;
+      return ['must be true or false'];
+    }
     case 'level':
       return LEVELS.has(raw) ? raw : [`must be one of ${[...LEVELS].join(', ')}`];
     case 'integer': {
@@ -59,9 +75,9 @@ function parseValue(spec: OptionSpec, raw: string): Parsed | string[] {
       return inRange(Math.floor(Number(m[1]) * unit));
     }
     case 'duration': {
-      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(raw);
+      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(raw);
       const unit = m ? DURATION_UNITS[m[2] ?? ''] : undefined;
-      if (!m || unit === undefined) return ['must be a duration in ms, or with a unit: 500ms, 5s, 1m'];
+      if (!m || unit === undefined) return ['must be a duration in ms, or with a unit: 500ms, 5s, 1m, 1h'];
       return inRange(Math.round(Number(m[1]) * unit));
     }
     case 'endpoint': {
@@ -91,6 +107,15 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
       violations.push(`${source}: ${shown} ${parsed.join('; ')}`);
     } else {
       out[key] = parsed;
+    }
+  }
+  // Rules across keys, once each key is valid on its own.
+  if (violations.length === 0) {
+    if ((out.writers as number) > (out.poolMax as number)) {
+      violations.push(`--writers: ${out.writers} is more than --pool-max (${out.poolMax}): each writer needs its own connection`);
+    }
+    if ((out.poolMin as number) > (out.poolMax as number)) {
+      violations.push(`--pool-min: ${out.poolMin} is more than --pool-max (${out.poolMax})`);
     }
   }
   if (violations.length > 0) throw new ConfigError(violations);

@@ -2,7 +2,7 @@
 // `--help`, parsing and validation are all generated from this table, so a setting cannot exist in
 // one place and be missing from another (cf. node-postgres lib/defaults.js).
 
-export type OptionType = 'string' | 'endpoint' | 'integer' | 'bytes' | 'duration' | 'level';
+export type OptionType = 'string' | 'endpoint' | 'integer' | 'bytes' | 'duration' | 'level' | 'boolean';
 
 export interface OptionSpec {
   readonly flag: string;
@@ -58,6 +58,13 @@ export const OPTIONS = {
     default: '127.0.0.1:4318',
     help: 'host:port for OTLP/HTTP (protobuf and JSON)',
   },
+  telemetryEndpoint: {
+    flag: 'telemetry-endpoint',
+    env: 'OTLP_PG_TELEMETRY_ENDPOINT',
+    type: 'endpoint',
+    default: '127.0.0.1:8888',
+    help: 'host:port for /metrics (Prometheus), /healthz and /readyz',
+  },
   maxRequestBytes: {
     flag: 'max-request-bytes',
     env: 'OTLP_PG_MAX_REQUEST_BYTES',
@@ -74,6 +81,37 @@ export const OPTIONS = {
     default: String(256 * MiB),
     min: 1024,
     help: 'decoded request bytes held between receipt and commit; beyond it requests are refused as retryable',
+  },
+  maxInflightRequests: {
+    flag: 'max-inflight-requests',
+    env: 'OTLP_PG_MAX_INFLIGHT_REQUESTS',
+    type: 'integer',
+    default: '10000',
+    min: 1,
+    help: 'requests held between receipt and commit; beyond it requests are refused as retryable',
+  },
+  requestTimeoutMs: {
+    flag: 'request-timeout',
+    env: 'OTLP_PG_REQUEST_TIMEOUT',
+    type: 'duration',
+    default: '10000',
+    min: 10,
+    help: 'a request not committed by then is answered retryable, in ms (its rows may still commit; see --dedupe)',
+  },
+  dedupe: {
+    flag: 'dedupe',
+    env: 'OTLP_PG_DEDUPE',
+    type: 'boolean',
+    default: 'true',
+    help: 'record each committed request\'s digest so that a retry of it (answer lost) is not stored twice',
+  },
+  dedupeWindowMs: {
+    flag: 'dedupe-window',
+    env: 'OTLP_PG_DEDUPE_WINDOW',
+    type: 'duration',
+    default: '1h',
+    min: 1000,
+    help: 'how long request digests are kept: a retry arriving later is stored again',
   },
   batchSpans: {
     flag: 'batch-spans',
@@ -118,15 +156,57 @@ export const OPTIONS = {
     default: '4',
     min: 1,
     max: 256,
-    help: 'concurrent COPY writers, each with its own connection (the pool size)',
+    help: 'concurrent COPY writers, each on its own pool connection (at most --pool-max)',
   },
-  writeTimeoutMs: {
-    flag: 'write-timeout',
-    env: 'OTLP_PG_WRITE_TIMEOUT',
+  poolMax: {
+    flag: 'pool-max',
+    env: 'OTLP_PG_POOL_MAX',
+    type: 'integer',
+    default: '5',
+    min: 1,
+    max: 1000,
+    help: 'most database connections (writers, plus maintenance and readiness checks)',
+  },
+  poolMin: {
+    flag: 'pool-min',
+    env: 'OTLP_PG_POOL_MIN',
+    type: 'integer',
+    default: '0',
+    min: 0,
+    max: 1000,
+    help: 'idle connections the pool keeps open instead of closing them after --pool-idle-timeout',
+  },
+  poolAcquireTimeoutMs: {
+    flag: 'pool-acquire-timeout',
+    env: 'OTLP_PG_POOL_ACQUIRE_TIMEOUT',
+    type: 'duration',
+    default: '10000',
+    min: 10,
+    help: 'longest wait for a connection (opening one included), in ms; past it the batch is answered retryable',
+  },
+  poolIdleTimeoutMs: {
+    flag: 'pool-idle-timeout',
+    env: 'OTLP_PG_POOL_IDLE_TIMEOUT',
+    type: 'duration',
+    default: '30000',
+    min: 0,
+    help: 'an idle connection is closed after this, in ms (0: never)',
+  },
+  poolMaxLifetimeMs: {
+    flag: 'pool-max-lifetime',
+    env: 'OTLP_PG_POOL_MAX_LIFETIME',
+    type: 'duration',
+    default: '30m',
+    min: 0,
+    help: 'a connection is replaced after this long, in ms (0: never); spreads load after a failover',
+  },
+  statementTimeoutMs: {
+    flag: 'statement-timeout',
+    env: 'OTLP_PG_STATEMENT_TIMEOUT',
     type: 'duration',
     default: '30000',
     min: 100,
-    help: 'statement timeout of a batch transaction, in ms; past it the batch is answered retryable',
+    help: 'statement timeout inside a batch transaction, in ms; past it the batch is answered retryable',
   },
   shutdownTimeoutMs: {
     flag: 'shutdown-timeout',

@@ -1,16 +1,18 @@
 import { OtlpError } from '../errors.js';
 
 /**
- * Bounds the decoded bytes held between receipt and commit: the memory a burst can pin is capped
- * by configuration, and a request over the bound is refused as retryable at once rather than queued.
- * (The Collector's memory_limiter and exporterhelper queue do the same: refuse, never grow.)
+ * Bounds what requests between receipt and commit may hold: their decoded bytes, and their number.
+ * Past either bound a request is refused as retryable at once rather than queued, so the memory a
+ * burst can pin is set by configuration (the Collector's memory_limiter and queue do the same:
+ * refuse, never grow).
  */
 export class Admission {
-  private inFlight = 0;
+  private bytes = 0;
   private requests = 0;
 
   constructor(
-    private readonly maxBytes: number,
+    readonly maxBytes: number,
+    readonly maxRequests: number,
     private readonly retryAfterMs: number,
   ) {}
 
@@ -18,20 +20,21 @@ export class Admission {
   acquire(bytes: number): void {
     // A single request larger than the whole budget is admitted when nothing else is in flight,
     // or it could never be stored (the request size limit is checked before this).
-    if (this.inFlight + bytes > this.maxBytes && this.inFlight > 0) {
+    const overBytes = this.bytes + bytes > this.maxBytes && this.bytes > 0;
+    if (overBytes || this.requests >= this.maxRequests) {
       throw new OtlpError('overloaded', 'otlp-pg is at its in-flight limit; retry later', this.retryAfterMs);
     }
-    this.inFlight += bytes;
+    this.bytes += bytes;
     this.requests++;
   }
 
   release(bytes: number): void {
-    this.inFlight -= bytes;
+    this.bytes -= bytes;
     this.requests--;
   }
 
   get bytesInFlight(): number {
-    return this.inFlight;
+    return this.bytes;
   }
 
   get requestsInFlight(): number {

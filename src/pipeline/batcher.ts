@@ -3,35 +3,41 @@ import type { OtlpError } from '../errors.js';
 /** One request's rows waiting for their batch to commit. */
 export interface Pending<R> {
   readonly rows: R;
-  /** Items (spans, log records, data points) the rows hold; batch sizes count these. */
+  /** Rows to write: what batch sizes count. */
+  readonly weight: number;
+  /** Items (spans, log records, data points) stored, for telemetry. */
   readonly items: number;
+  /** Digest of the request as received: a retry of a committed request has the same one. */
+  readonly key: Buffer | null;
   resolve(): void;
   reject(err: OtlpError): void;
 }
 
+export type Submission<R> = Omit<Pending<R>, 'resolve' | 'reject'>;
+
 export interface BatcherOptions<R> {
-  readonly maxItems: number;
+  readonly maxWeight: number;
   readonly flushIntervalMs: number;
   readonly onBatch: (batch: Pending<R>[]) => void;
 }
 
 /**
- * Collects whole requests into batches of about `maxItems` items, flushing when full or when the
+ * Collects whole requests into batches of about `maxWeight` rows, flushing when full or when the
  * oldest request has waited `flushIntervalMs`. A request is never split across batches, so its rows
  * commit together and a request the database refuses can be isolated and refused alone.
  */
 export class Batcher<R> {
   private pending: Pending<R>[] = [];
-  private items = 0;
+  private weight = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BatcherOptions<R>) {}
 
-  submit(rows: R, items: number): Promise<void> {
+  submit(submission: Submission<R>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ rows, items, resolve, reject });
-      this.items += items;
-      if (this.items >= this.options.maxItems) this.flush();
+      this.pending.push({ ...submission, resolve, reject });
+      this.weight += submission.weight;
+      if (this.weight >= this.options.maxWeight) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs);
     });
   }
@@ -43,7 +49,7 @@ export class Batcher<R> {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.items = 0;
+    this.weight = 0;
     this.options.onBatch(batch);
   }
 }

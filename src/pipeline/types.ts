@@ -12,8 +12,9 @@ export interface ExportResult {
 /**
  * The one per-signal entry point behind both transports. Resolves only once every stored row
  * of the request is committed; rejects with an OtlpError (see src/errors.ts) otherwise.
- * `bytes` is the request's decoded size, charged against the admission limit while in flight.
+ * `body` is the request as decoded from the wire (decompressed): its size is charged against the
+ * admission limit while the request is in flight, and its digest identifies a retry of it.
  */
 export interface Exporter {
-  export<S extends Signal>(signal: S, request: SignalRequests[S], bytes: number): Promise<ExportResult>;
+  export<S extends Signal>(signal: S, request: SignalRequests[S], body: Uint8Array): Promise<ExportResult>;
 }

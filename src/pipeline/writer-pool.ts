@@ -1,7 +1,10 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Signal } from '../decode/types.js';
 import { OtlpError, unavailable } from '../errors.js';
+import type { Telemetry } from '../telemetry/metrics.js';
 import { classifyDbError } from '../write/db-errors.js';
+import { claimRequestKeys } from '../write/request-keys.js';
 import type { Pending } from './batcher.js';
 
 /**
@@ -16,10 +19,12 @@ export interface WriterPoolOptions {
   /** Retry hint given to clients when the database is unavailable. */
   readonly retryAfterMs: number;
   readonly logger: Logger;
+  readonly telemetry: Telemetry;
 }
 
 interface Task {
   run(): Promise<void>;
+  abort(err: OtlpError): void;
 }
 
 /**
@@ -28,6 +33,7 @@ interface Task {
  */
 export class WriterPool {
   private readonly queue: Task[] = [];
+  private readonly writing = new Set<pg.PoolClient>();
   private active = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -36,8 +42,11 @@ export class WriterPool {
     private readonly options: WriterPoolOptions,
   ) {}
 
-  enqueue<R>(batch: Pending<R>[], write: BatchWrite<R>): void {
-    this.queue.push({ run: () => this.writeOrIsolate(batch, write) });
+  enqueue<R>(signal: Signal, batch: Pending<R>[], write: BatchWrite<R>): void {
+    this.queue.push({
+      run: () => this.writeOrIsolate(signal, batch, write),
+      abort: (err) => this.fail(signal, batch, err),
+    });
     this.next();
   }
 
@@ -52,6 +61,15 @@ export class WriterPool {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Refuses every queued batch with `err` and cuts the connections of those being written, whose
+   * transactions then roll back and are answered retryable. For a shutdown that ran out of time.
+   */
+  abort(err: OtlpError): void {
+    for (const task of this.queue.splice(0)) task.abort(err);
+    for (const client of this.writing) void client.end().catch(() => undefined);
+  }
+
   private next(): void {
     while (this.active < this.options.concurrency && this.queue.length > 0) {
       const task = this.queue.shift() as Task;
@@ -64,34 +82,53 @@ export class WriterPool {
     }
   }
 
+  private fail<R>(signal: Signal, batch: readonly Pending<R>[], err: OtlpError): void {
+    const reason = err.kind === 'data_rejected' ? 'rejected' : err.kind === 'shutting_down' ? 'shutdown' : 'unavailable';
+    this.options.telemetry.itemsSendFailed(signal, reason, batch.reduce((n, p) => n + p.items, 0));
+    for (const p of batch) p.reject(err);
+  }
+
   /**
    * Writes the batch; when PostgreSQL refuses its data, splits it in halves until the request at
    * fault is alone, refuses that one permanently and commits every other.
    */
-  private async writeOrIsolate<R>(batch: Pending<R>[], write: BatchWrite<R>): Promise<void> {
+  private async writeOrIsolate<R>(signal: Signal, batch: Pending<R>[], write: BatchWrite<R>): Promise<void> {
+    const { logger, telemetry } = this.options;
+    const started = process.hrtime.bigint();
     try {
-      const afterCommit = await this.transaction((client) => write(client, batch.map((p) => p.rows)));
-      if (afterCommit) afterCommit();
+      const fresh = await this.transaction(async (client) => {
+        // Requests already committed once (a retry whose answer was lost) are acknowledged, not written again.
+        const claimed = await claimRequestKeys(client, batch.map((p) => p.key));
+        const toWrite = batch.filter((_, i) => claimed[i]);
+        const afterCommit = toWrite.length > 0 ? await write(client, toWrite.map((p) => p.rows)) : undefined;
+        return { toWrite, afterCommit };
+      });
+      fresh.afterCommit?.();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      telemetry.batchWritten(signal, fresh.toWrite.reduce((n, p) => n + p.weight, 0), seconds);
+      telemetry.itemsSent(signal, fresh.toWrite.reduce((n, p) => n + p.items, 0));
+      for (let i = batch.length - fresh.toWrite.length; i > 0; i--) telemetry.duplicateSkipped(signal);
       for (const p of batch) p.resolve();
     } catch (err) {
+      const message = (err as Error).message;
       if (classifyDbError(err) === 'retryable') {
-        this.options.logger.warn({ err: (err as Error).message, requests: batch.length }, 'batch failed, answering retryable');
-        const e = unavailable(`database unavailable: ${(err as Error).message}`, this.options.retryAfterMs, err);
-        for (const p of batch) p.reject(e);
+        logger.warn({ err: message, signal, requests: batch.length }, 'batch failed, answering retryable');
+        this.fail(signal, batch, unavailable(`database unavailable: ${message}`, this.options.retryAfterMs, err));
       } else if (batch.length === 1) {
-        const message = `PostgreSQL refused the request's rows: ${(err as Error).message}`;
-        this.options.logger.warn({ err: (err as Error).message }, 'request refused by the database');
-        (batch[0] as Pending<R>).reject(new OtlpError('data_rejected', message, undefined, { cause: err }));
+        logger.warn({ err: message, signal }, 'request refused by the database');
+        this.fail(signal, batch, new OtlpError('data_rejected', `PostgreSQL refused the request's rows: ${message}`, undefined, { cause: err }));
       } else {
+        telemetry.batchSplit(signal);
         const half = Math.ceil(batch.length / 2);
-        await this.writeOrIsolate(batch.slice(0, half), write);
-        await this.writeOrIsolate(batch.slice(half), write);
+        await this.writeOrIsolate(signal, batch.slice(0, half), write);
+        await this.writeOrIsolate(signal, batch.slice(half), write);
       }
     }
   }
 
   private async transaction<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    this.writing.add(client);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -108,6 +145,7 @@ export class WriterPool {
       }
       throw err;
     } finally {
+      this.writing.delete(client);
       client.release(broken);
     }
   }

@@ -76,15 +76,22 @@ function exportHandler(
 ): grpc.handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
     void exportOne(signal, call.request, options).then(
-      (response) => callback(null, response),
-      (err: unknown) => callback(statusOf(toOtlpError(err), logger)),
+      (response) => {
+        options.onAnswer?.(signal, 'success');
+        callback(null, response);
+      },
+      (err: unknown) => {
+        const e = toOtlpError(err);
+        options.onAnswer?.(signal, outcomeOf(e.kind).reason);
+        callback(statusOf(e, logger));
+      },
     );
   };
 }
 
 async function exportOne(signal: Signal, body: Buffer, options: ReceiverOptions): Promise<Buffer> {
   const request = decodeRequest(signal, body, 'protobuf');
-  const result = await options.exporter.export(signal, request, body.length);
+  const result = await options.exporter.export(signal, request, body);
   return encodeExportResponse(signal, 'protobuf', result);
 }
 

@@ -97,11 +97,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     const coding = contentCodingOf(req.headers['content-encoding']);
     const body = await readBody(req, coding, ctx.maxRequestBytes);
     const request = decodeRequest(signal, body, encoding);
-    const result = await ctx.exporter.export(signal, request, body.length);
+    const result = await ctx.exporter.export(signal, request, body);
     const response = encodeExportResponse(signal, encoding, result);
+    ctx.onAnswer?.(signal, 'success');
     await send(req, res, ctx, 200, { 'Content-Type': CONTENT_TYPE[encoding] }, response);
   } catch (err) {
-    await sendError(req, res, ctx, encoding ?? 'json', toOtlpError(err));
+    const e = toOtlpError(err);
+    if (signal !== undefined) ctx.onAnswer?.(signal, outcomeOf(e.kind).reason);
+    await sendError(req, res, ctx, encoding ?? 'json', e);
   }
 }
 

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { Signal } from '../decode/types.js';
+import type { Reason } from '../errors.js';
 import type { Exporter } from '../pipeline/types.js';
 
 /** What both transports need to start. */
@@ -10,6 +12,8 @@ export interface ReceiverOptions {
   readonly maxRequestBytes: number;
   readonly exporter: Exporter;
   readonly logger: Logger;
+  /** Told of every answer to an export request (self-telemetry). */
+  readonly onAnswer?: (signal: Signal, outcome: 'success' | Reason) => void;
 }
 
 /** A listening OTLP transport (HTTP or gRPC), as returned by its start function. */

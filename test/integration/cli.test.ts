@@ -52,7 +52,7 @@ describe('otlp-pg serve on an embedded PostgreSQL', () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'otlp-pg-cli-'));
     dataDirs.push(dataDir);
     const [pgPort, grpcPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-    const args = ['serve', '--data-dir', dataDir, '--embedded-port', String(pgPort), '--grpc-endpoint', `127.0.0.1:${grpcPort}`, '--http-endpoint', `127.0.0.1:${httpPort}`];
+    const args = ['serve', '--data-dir', dataDir, '--embedded-port', String(pgPort), '--grpc-endpoint', `127.0.0.1:${grpcPort}`, '--http-endpoint', `127.0.0.1:${httpPort}`, '--telemetry-endpoint', '127.0.0.1:0'];
     const example = await import('../fixtures/otlp-examples/trace.json', { with: { type: 'json' } });
 
     const first = runCli(args);

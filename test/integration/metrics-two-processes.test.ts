@@ -25,7 +25,7 @@ async function startProcess(): Promise<number> {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--grpc-endpoint', `127.0.0.1:${grpcPort}`, '--http-endpoint', `127.0.0.1:${httpPort}`],
+    ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--grpc-endpoint', `127.0.0.1:${grpcPort}`, '--http-endpoint', `127.0.0.1:${httpPort}`, '--telemetry-endpoint', '127.0.0.1:0'],
     { cwd: packageRoot, env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);
@@ -48,15 +48,29 @@ describe('two processes, one database', () => {
   it('create each new metric stream exactly once', async () => {
     // Both start at once too: migrations and partitions under their advisory locks.
     const ports = await Promise.all([startProcess(), startProcess()]);
-    const metrics = Array.from({ length: 50 }, (_, k) => ({
-      name: `concurrent.metric.${k}`,
-      gauge: { dataPoints: [{ timeUnixNano: '1700000000000000000', asDouble: k }] },
-    }));
-    const body = JSON.stringify({
-      resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'race' } }] }, scopeMetrics: [{ metrics }] }],
-    });
+    // Each process gets its own body (a point attribute tells them apart), so dedupe stays out of it.
+    const body = (round: number, process: number): string =>
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'race' } }] },
+            scopeMetrics: [
+              {
+                metrics: Array.from({ length: 50 }, (_, k) => ({
+                  name: `concurrent.metric.${k}`,
+                  gauge: {
+                    dataPoints: [
+                      { timeUnixNano: String(1700000000000000000n + BigInt(round)), asDouble: k, attributes: [{ key: 'process', value: { intValue: String(process) } }] },
+                    ],
+                  },
+                })),
+              },
+            ],
+          },
+        ],
+      });
     for (let round = 0; round < 3; round++) {
-      const answers = await Promise.all(ports.map((port) => httpPost(port, '/v1/metrics', body, { 'Content-Type': 'application/json' })));
+      const answers = await Promise.all(ports.map((port, p) => httpPost(port, '/v1/metrics', body(round, p), { 'Content-Type': 'application/json' })));
       expect(answers.map((a) => a.status)).toEqual([200, 200]);
     }
     const [counts] = await query<{ metrics: string; points: string }>(

@@ -14,6 +14,8 @@ const exampleText = readFileSync(path.join(packageRoot, 'test/fixtures/otlp-exam
 const example = JSON.parse(exampleText);
 // The example's ids are upper-case hex: 5B8EFFF798038103D269B633813FC60C / EEE19B7EC3C1B174.
 const SPAN_ID = 'eee19b7ec3c1b174';
+/** The example with another span id: the same request sent again would be a retry, stored once (--dedupe). */
+const variant = (spanId: string): string => exampleText.replace('EEE19B7EC3C1B174', spanId.toUpperCase());
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer;
@@ -28,8 +30,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function storedCopies(): Promise<number> {
-  const rows = await query(db.url, `SELECT 1 FROM trace_spans WHERE span_id = decode($1, 'hex')`, [SPAN_ID]);
+async function storedCopies(spanId = SPAN_ID): Promise<number> {
+  const rows = await query(db.url, `SELECT 1 FROM trace_spans WHERE span_id = decode($1, 'hex')`, [spanId]);
   return rows.length;
 }
 
@@ -69,17 +71,24 @@ describe('the upstream trace example', () => {
   });
 
   it('gzip-compressed, in both encodings', async () => {
-    const json = await httpPost(server.http.port, '/v1/traces', gzipSync(exampleText), {
+    const json = await httpPost(server.http.port, '/v1/traces', gzipSync(variant('00000000000000b1')), {
       'Content-Type': 'application/json',
       'Content-Encoding': 'gzip',
     });
     expect(json.status, json.body.toString()).toBe(200);
     expect(JSON.parse(json.body.toString())).toEqual({});
-    const proto = await httpPost(server.http.port, '/v1/traces', gzipSync(jsonToProtobuf('traces', example)), {
+    const proto = await httpPost(server.http.port, '/v1/traces', gzipSync(jsonToProtobuf('traces', JSON.parse(variant('00000000000000b2')))), {
       'Content-Type': 'application/x-protobuf',
       'Content-Encoding': 'gzip',
     });
     expect(proto.status).toBe(200);
-    expect(await storedCopies()).toBe(4);
+    expect(await storedCopies('00000000000000b1')).toBe(1);
+    expect(await storedCopies('00000000000000b2')).toBe(1);
+  });
+
+  it('sent again as it was (a retry), is answered 200 and not stored twice', async () => {
+    const res = await httpPost(server.http.port, '/v1/traces', exampleText, { 'Content-Type': 'application/json' });
+    expect(res.status).toBe(200);
+    expect(await storedCopies()).toBe(2); // once as JSON, once as protobuf: two different requests
   });
 });

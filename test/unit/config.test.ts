@@ -8,8 +8,8 @@ import { packageRoot } from '../../src/package-root.js';
 describe('loadConfig', () => {
   it('takes defaults, then environment, then flags', () => {
     expect(loadConfig({}, {}).grpcEndpoint).toEqual({ host: '127.0.0.1', port: 4317 });
-    expect(loadConfig({}, { OTLP_PG_WRITERS: '7' }).writers).toBe(7);
-    expect(loadConfig({ writers: '3' }, { OTLP_PG_WRITERS: '7' }).writers).toBe(3);
+    expect(loadConfig({}, { OTLP_PG_WRITERS: '3' }).writers).toBe(3);
+    expect(loadConfig({ writers: '2' }, { OTLP_PG_WRITERS: '3' }).writers).toBe(2);
     expect(loadConfig({ 'max-request-bytes': '8MiB', 'flush-interval': '2s' }, {})).toMatchObject({
       maxRequestBytes: 8 * 1024 * 1024,
       flushIntervalMs: 2000,
@@ -32,6 +32,12 @@ describe('loadConfig', () => {
     ]);
     expect(Object.isFrozen(loadConfig({}, {}))).toBe(true);
     expect(Object.isFrozen(loadConfig({}, {}).httpEndpoint)).toBe(true);
+  });
+
+  it('checks rules across keys, and reads booleans and durations with units', () => {
+    expect(() => loadConfig({ writers: '8', 'pool-max': '4' }, {})).toThrow('--writers: 8 is more than --pool-max (4)');
+    expect(loadConfig({ dedupe: 'off', 'dedupe-window': '2h' }, {})).toMatchObject({ dedupe: false, dedupeWindowMs: 7_200_000 });
+    expect(() => loadConfig({ dedupe: 'maybe' }, {})).toThrow('--dedupe: "maybe" must be true or false');
   });
 
   it('redacts passwords from URLs', () => {

@@ -23,8 +23,8 @@ class FakeExporter implements Exporter {
   /** When set, export waits for it before answering. */
   gate: Promise<void> | undefined;
 
-  async export<S extends Signal>(signal: S, request: SignalRequests[S], bytes: number): Promise<ExportResult> {
-    this.calls.push({ signal, request, bytes });
+  async export<S extends Signal>(signal: S, request: SignalRequests[S], body: Uint8Array): Promise<ExportResult> {
+    this.calls.push({ signal, request, bytes: body.length });
     await this.gate;
     if (this.outcome instanceof Error) throw this.outcome;
     return this.outcome;
