@@ -68,6 +68,27 @@ async function maintain(client: pg.ClientBase, config: Config, logger: Logger): 
   if (pruned > 0) logger.debug({ pruned }, 'request digests past the dedupe window pruned');
 }
 
+/**
+ * Runs `work` on a pooled connection. While checked out, a connection that dies between queries
+ * emits 'error' on the client, which must be heard (unheard, it crashes the process); it is then
+ * released as broken, so the pool drops it.
+ */
+async function withPoolClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error): void => void (broken = err);
+  client.on('error', onError);
+  try {
+    return await work(client);
+  } catch (err) {
+    broken ??= err as Error;
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const database = await openDatabase(config, logger);
   try {
@@ -125,16 +146,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   pipeline = running;
 
   const maintenance = setInterval(() => {
-    pool
-      .connect()
-      .then(async (client) => {
-        try {
-          await maintain(client, config, logger);
-        } finally {
-          client.release();
-        }
-      })
-      .catch((err: Error) => logger.warn({ err: err.message }, 'maintenance failed; will retry'));
+    withPoolClient(pool, (client) => maintain(client, config, logger)).catch((err: Error) =>
+      logger.warn({ err: err.message }, 'maintenance failed; will retry'),
+    );
   }, MAINTENANCE_MS);
   maintenance.unref();
 
@@ -149,13 +163,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       readiness: {
         database: db.check,
         migrations: async () => {
-          const client = await pool.connect();
-          try {
-            const pending = await pendingMigrations(client);
-            return pending.length === 0 ? undefined : `migrations pending: ${pending.join(', ')}`;
-          } finally {
-            client.release();
-          }
+          const pending = await withPoolClient(pool, pendingMigrations);
+          return pending.length === 0 ? undefined : `migrations pending: ${pending.join(', ')}`;
         },
         capacity: async () =>
           running.admission.bytesInFlight > SATURATED * config.maxInflightBytes ? 'saturated: in-flight bytes near --max-inflight-bytes' : undefined,

@@ -78,9 +78,9 @@ export const OPTIONS = {
     flag: 'max-inflight-bytes',
     env: 'OTLP_PG_MAX_INFLIGHT_BYTES',
     type: 'bytes',
-    default: String(256 * MiB),
+    default: String(64 * MiB),
     min: 1024,
-    help: 'decoded request bytes held between receipt and commit; beyond it requests are refused as retryable',
+    help: 'request bytes held between receipt and commit; beyond it requests are refused as retryable',
   },
   maxInflightRequests: {
     flag: 'max-inflight-requests',

@@ -64,7 +64,7 @@ export class Pipeline implements Exporter {
     }
   }
 
-  async export<S extends Signal>(signal: S, request: SignalRequests[S], body: Uint8Array): Promise<ExportResult> {
+  async export<S extends Signal>(signal: S, body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult> {
     const stage = this.stages[signal] as SignalStage<S, unknown> | undefined;
     const batcher = this.batchers.get(signal);
     if (!stage || !batcher) throw new OtlpError('not_found', `${signal} are not accepted by this server`);
@@ -74,7 +74,7 @@ export class Pipeline implements Exporter {
     let mapped: Mapped<unknown>;
     let committed: Promise<void>;
     try {
-      mapped = stage.map(request);
+      mapped = stage.map(decode(body));
       if (mapped.rejected > 0) this.telemetry.itemsRefused(signal, 'partial', mapped.rejected);
       committed =
         mapped.weight === 0

@@ -130,6 +130,10 @@ export class WriterPool {
     const client = await this.pool.connect();
     this.writing.add(client);
     let broken: Error | undefined;
+    // A connection that dies between two queries emits 'error' on the client, not on a query;
+    // unheard, that event would crash the process. The next query then fails and is classified.
+    const onError = (err: Error): void => void (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.options.statementTimeoutMs)}`);
@@ -145,6 +149,7 @@ export class WriterPool {
       }
       throw err;
     } finally {
+      client.off('error', onError);
       this.writing.delete(client);
       client.release(broken);
     }

@@ -90,8 +90,7 @@ function exportHandler(
 }
 
 async function exportOne(signal: Signal, body: Buffer, options: ReceiverOptions): Promise<Buffer> {
-  const request = decodeRequest(signal, body, 'protobuf');
-  const result = await options.exporter.export(signal, request, body);
+  const result = await options.exporter.export(signal, body, (b) => decodeRequest(signal, b, 'protobuf'));
   return encodeExportResponse(signal, 'protobuf', result);
 }
 

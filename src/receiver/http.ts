@@ -96,8 +96,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     }
     const coding = contentCodingOf(req.headers['content-encoding']);
     const body = await readBody(req, coding, ctx.maxRequestBytes);
-    const request = decodeRequest(signal, body, encoding);
-    const result = await ctx.exporter.export(signal, request, body);
+    const result = await ctx.exporter.export(signal, body, (b) => decodeRequest(signal, b, encoding));
     const response = encodeExportResponse(signal, encoding, result);
     ctx.onAnswer?.(signal, 'success');
     await send(req, res, ctx, 200, { 'Content-Type': CONTENT_TYPE[encoding] }, response);

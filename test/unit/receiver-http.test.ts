@@ -23,8 +23,8 @@ class FakeExporter implements Exporter {
   /** When set, export waits for it before answering. */
   gate: Promise<void> | undefined;
 
-  async export<S extends Signal>(signal: S, request: SignalRequests[S], body: Uint8Array): Promise<ExportResult> {
-    this.calls.push({ signal, request, bytes: body.length });
+  async export<S extends Signal>(signal: S, body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult> {
+    this.calls.push({ signal, request: decode(body), bytes: body.length });
     await this.gate;
     if (this.outcome instanceof Error) throw this.outcome;
     return this.outcome;

@@ -1,0 +1,60 @@
+// otlp-pg as a separate process, as `npm start` runs it (through tsx, so no build is needed).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { packageRoot } from '../../src/package-root.js';
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  /** Everything printed so far, stdout and stderr. */
+  output(): string;
+  readonly exited: Promise<number | null>;
+  /** Peak resident memory so far, in bytes (VmHWM of /proc/<pid>/status). */
+  peakRss(): number;
+  /** Waits until `text` has been printed. */
+  waitFor(text: string, ms?: number): Promise<void>;
+  /** SIGTERM, and the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+    cwd: packageRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const self: ServerProcess = {
+    child,
+    output: () => out,
+    exited,
+    peakRss: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+    },
+    waitFor: async (text, ms = 60_000) => {
+      const until = Date.now() + ms;
+      while (!out.includes(text)) {
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`"${text}" not seen; output:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  return self;
+}
+
+/** `otlp-pg serve` on `databaseUrl` with the given ports and extra flags; resolves once it serves. */
+export async function startServerProcess(databaseUrl: string, ports: { grpc: number; http: number }, flags: readonly string[] = []): Promise<ServerProcess> {
+  const server = runCli(
+    ['serve', '--grpc-endpoint', `127.0.0.1:${ports.grpc}`, '--http-endpoint', `127.0.0.1:${ports.http}`, '--telemetry-endpoint', '127.0.0.1:0', ...flags],
+    { DATABASE_URL: databaseUrl },
+  );
+  await server.waitFor('psql ');
+  return server;
+}
