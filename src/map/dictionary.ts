@@ -20,6 +20,13 @@ function sortedByKey(kvs: readonly KeyValue[]): readonly KeyValue[] {
   return kvs;
 }
 
+/** The first `max` UTF-16 code units, not cutting a surrogate pair in two. */
+function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const code = s.charCodeAt(max - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
 export function hashId(canonical: string): bigint {
   return createHash('sha256').update(canonical).digest().readBigInt64BE(0);
 }
@@ -29,10 +36,10 @@ export function resourceRow(resource: Resource | undefined, schemaUrl: string): 
   const attributes = attributesJson(sortedByKey(kvs));
   const dropped = resource?.droppedAttributesCount ?? 0;
   const url = storableString(schemaUrl);
-  const service = stringAttribute(kvs, 'service.name') ?? '';
+  const service = clip(stringAttribute(kvs, 'service.name') ?? '', SERVICE_NAME_MAX);
   return {
     resourceId: hashId(`r\u0001${attributes}\u0001${dropped}\u0001${url}`),
-    serviceName: storableString(service.length > SERVICE_NAME_MAX ? service.slice(0, SERVICE_NAME_MAX) : service),
+    serviceName: storableString(service),
     attributes,
     droppedAttributesCount: dropped,
     schemaUrl: url,

@@ -2,7 +2,7 @@ import type { ExportLogsServiceRequest, LogRecord } from '../decode/types.js';
 import { resourceRow, scopeRow } from './dictionary.js';
 import { fitsInt32, fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
 import type { LogRow, LogRows, Mapped, ResourceRow, ScopeRow } from './types.js';
-import { anyValueJson, attributesJson, storableString } from './values.js';
+import { anyValueJson, attributesJson, storableString, takeReplaced } from './values.js';
 
 function logProblem(record: LogRecord): string | undefined {
   if (!fitsInt64(record.timeUnixNano) || !fitsInt64(record.observedTimeUnixNano)) return TIME_RANGE;
@@ -16,6 +16,7 @@ function logProblem(record: LogRecord): string | undefined {
  * reason to refuse the record (the log itself is still worth keeping).
  */
 export function mapLogs(request: ExportLogsServiceRequest): Mapped<LogRows> {
+  takeReplaced(); // start counting this request's altered strings
   const resources = new Map<bigint, ResourceRow>();
   const scopes = new Map<bigint, ScopeRow>();
   const logs: LogRow[] = [];
@@ -62,6 +63,6 @@ export function mapLogs(request: ExportLogsServiceRequest): Mapped<LogRows> {
     accepted: logs.length,
     weight: logs.length,
     rejected: rejections.total,
-    message: rejections.message(total, 'log records'),
+    message: rejections.message(total, 'log records', takeReplaced()),
   };
 }

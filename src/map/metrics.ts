@@ -11,7 +11,7 @@ import type {
 import { hashId, resourceRow, scopeRow } from './dictionary.js';
 import { fitsInt64, Rejections, TIME_RANGE } from './rejections.js';
 import type { DataPointRow, Mapped, MetricRow, MetricRows, ResourceRow, ScopeRow } from './types.js';
-import { attributesJson, doubleJson, hex, storableString } from './values.js';
+import { attributesJson, doubleJson, hex, storableString, takeReplaced } from './values.js';
 
 const COUNT_RANGE = 'counts must be below 2^63';
 
@@ -172,6 +172,7 @@ function metricRow(metric: Metric, resource: ResourceRow, scope: ScopeRow): Metr
 
 /** ExportMetricsServiceRequest → rows for resources, scopes, metrics and metric_data_points. Pure. */
 export function mapMetrics(request: ExportMetricsServiceRequest): Mapped<MetricRows> {
+  takeReplaced(); // start counting this request's altered strings
   const resources = new Map<bigint, ResourceRow>();
   const scopes = new Map<bigint, ScopeRow>();
   const metrics = new Map<bigint, MetricRow>();
@@ -203,6 +204,6 @@ export function mapMetrics(request: ExportMetricsServiceRequest): Mapped<MetricR
     accepted: points.length,
     weight: points.length + metrics.size,
     rejected: rejections.total,
-    message: rejections.message(total, 'data points'),
+    message: rejections.message(total, 'data points', takeReplaced()),
   };
 }

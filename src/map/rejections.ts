@@ -15,10 +15,23 @@ export class Rejections {
     return this.count;
   }
 
-  message(of: number, items: string): string {
-    if (this.count === 0) return '';
-    const parts = [...this.reasons].map(([reason, n]) => `${reason} (${n})`);
-    return `rejected ${this.count} of ${of} ${items}: ${parts.join('; ')}`;
+  /**
+   * The partial-success message: what was refused and why, and (a warning the specification allows
+   * with nothing refused) how many strings were stored altered.
+   */
+  message(of: number, items: string, replacedStrings = 0): string {
+    const parts: string[] = [];
+    if (this.count > 0) {
+      const reasons = [...this.reasons].map(([reason, n]) => `${reason} (${n})`);
+      parts.push(`rejected ${this.count} of ${of} ${items}: ${reasons.join('; ')}`);
+    }
+    if (replacedStrings > 0) {
+      parts.push(
+        `${replacedStrings} string(s) held U+0000 or unpaired UTF-16 surrogates, which PostgreSQL cannot store; ` +
+          'they were stored with U+FFFD in their place',
+      );
+    }
+    return parts.join('. ');
   }
 }
 

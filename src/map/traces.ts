@@ -2,7 +2,7 @@ import type { ExportTraceServiceRequest, Span, SpanEvent, SpanLink } from '../de
 import { resourceRow, scopeRow } from './dictionary.js';
 import { fitsInt32, fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
 import type { Mapped, ResourceRow, ScopeRow, SpanRow, TraceRows, TraceSummary } from './types.js';
-import { attributesJson, hex, jsonString, storableString } from './values.js';
+import { attributesJson, hex, jsonString, storableString, takeReplaced } from './values.js';
 
 /** Status.code ERROR (opentelemetry/proto/trace/v1/trace.proto). */
 const STATUS_CODE_ERROR = 2;
@@ -80,6 +80,7 @@ export function addTraceSummary(byTrace: Map<string, TraceSummary>, summary: Tra
 
 /** ExportTraceServiceRequest → rows for resources, scopes, trace_spans and traces. Pure. */
 export function mapTraces(request: ExportTraceServiceRequest): Mapped<TraceRows> {
+  takeReplaced(); // start counting this request's altered strings
   const resources = new Map<bigint, ResourceRow>();
   const scopes = new Map<bigint, ScopeRow>();
   const spans: SpanRow[] = [];
@@ -133,6 +134,6 @@ export function mapTraces(request: ExportTraceServiceRequest): Mapped<TraceRows>
     accepted: spans.length,
     weight: spans.length,
     rejected: rejections.total,
-    message: rejections.message(total, 'spans'),
+    message: rejections.message(total, 'spans', takeReplaced()),
   };
 }

@@ -12,11 +12,23 @@ import type { AnyValue, KeyValue } from '../decode/types.js';
 
 const TAGS = new Set(['$bytes', '$double', '$kvlist']);
 
+// Strings changed by storableString since the last takeReplaced(). Mapping a request is synchronous,
+// so a map function that calls takeReplaced() before and after counts exactly its own.
+let replaced = 0;
+
 export function storableString(s: string): string {
   let out = s;
   if (out.includes('\0')) out = out.replaceAll('\0', '\uFFFD');
   if (!out.isWellFormed()) out = out.toWellFormed();
+  if (out !== s) replaced++;
   return out;
+}
+
+/** How many strings storableString changed since the last call; resets the count. */
+export function takeReplaced(): number {
+  const n = replaced;
+  replaced = 0;
+  return n;
 }
 
 export function jsonString(s: string): string {
