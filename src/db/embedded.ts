@@ -188,6 +188,27 @@ function postgresUserIds(): { uid: number; gid: number } {
   return { uid: id('-u'), gid: id('-g') };
 }
 
+/**
+ * The URL of an embedded PostgreSQL already running in `dataDir` (another otlp-pg's), or undefined
+ * when none runs there. postmaster.pid holds the postmaster's pid on line 1 and its port on line 4
+ * (PostgreSQL's miscadmin.h, LOCK_FILE_LINE_PID and LOCK_FILE_LINE_PORT).
+ */
+export async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> {
+  const root = path.resolve(dataDir);
+  let lines: string[];
+  let password: string;
+  try {
+    lines = (await readFile(path.join(root, 'pg', 'postmaster.pid'), 'utf8')).split('\n');
+    password = (await readFile(path.join(root, 'password'), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0 || !isAlive(pid)) return undefined;
+  return connectionUrl(port, password, DATABASE);
+}
+
 function connectionUrl(port: number, password: string, database: string): string {
   return `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
