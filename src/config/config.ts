@@ -12,6 +12,14 @@ export interface Config {
   readonly grpcEndpoint: Endpoint;
   readonly httpEndpoint: Endpoint;
   readonly telemetryEndpoint: Endpoint;
+  readonly workers: number;
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  readonly tlsClientCa: string;
+  readonly authTokens: readonly string[];
+  readonly retentionTracesMs: number;
+  readonly retentionLogsMs: number;
+  readonly retentionMetricsMs: number;
   readonly maxRequestBytes: number;
   readonly maxInflightBytes: number;
   readonly maxInflightRequests: number;
@@ -43,9 +51,9 @@ export class ConfigError extends Error {
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 };
-const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-type Parsed = string | number | boolean | Endpoint;
+type Parsed = string | number | boolean | Endpoint | readonly string[];
 
 function parseValue(spec: OptionSpec, raw: string): Parsed | string[] {
   const inRange = (n: number): number | string[] => {
@@ -56,6 +64,8 @@ function parseValue(spec: OptionSpec, raw: string): Parsed | string[] {
   switch (spec.type) {
     case 'string':
       return raw;
+    case 'list':
+      return raw === '' ? [] : raw.split(',').map((v) => v.trim()).filter((v) => v !== '');
     case 'boolean': {
       const v = raw.toLowerCase();
       if (['true', '1', 'on', 'yes'].includes(v)) return true;
@@ -75,9 +85,9 @@ function parseValue(spec: OptionSpec, raw: string): Parsed | string[] {
       return inRange(Math.floor(Number(m[1]) * unit));
     }
     case 'duration': {
-      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(raw);
+      const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw);
       const unit = m ? DURATION_UNITS[m[2] ?? ''] : undefined;
-      if (!m || unit === undefined) return ['must be a duration in ms, or with a unit: 500ms, 5s, 1m, 1h'];
+      if (!m || unit === undefined) return ['must be a duration in ms, or with a unit: 500ms, 5s, 1m, 1h, 7d'];
       return inRange(Math.round(Number(m[1]) * unit));
     }
     case 'endpoint': {
@@ -117,6 +127,8 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     if ((out.poolMin as number) > (out.poolMax as number)) {
       violations.push(`--pool-min: ${out.poolMin} is more than --pool-max (${out.poolMax})`);
     }
+    if ((out.tlsCert === '') !== (out.tlsKey === '')) violations.push('--tls-cert and --tls-key: give both, or neither');
+    if (out.tlsClientCa !== '' && out.tlsCert === '') violations.push('--tls-client-ca: needs --tls-cert and --tls-key');
   }
   if (violations.length > 0) throw new ConfigError(violations);
   return deepFreeze(out) as unknown as Config;

@@ -2,7 +2,7 @@
 // `--help`, parsing and validation are all generated from this table, so a setting cannot exist in
 // one place and be missing from another (cf. node-postgres lib/defaults.js).
 
-export type OptionType = 'string' | 'endpoint' | 'integer' | 'bytes' | 'duration' | 'level' | 'boolean';
+export type OptionType = 'string' | 'endpoint' | 'integer' | 'bytes' | 'duration' | 'level' | 'boolean' | 'list';
 
 export interface OptionSpec {
   readonly flag: string;
@@ -64,6 +64,68 @@ export const OPTIONS = {
     type: 'endpoint',
     default: '127.0.0.1:8888',
     help: 'host:port for /metrics (Prometheus), /healthz and /readyz',
+  },
+  workers: {
+    flag: 'workers',
+    env: 'OTLP_PG_WORKERS',
+    type: 'integer',
+    default: '0',
+    min: 0,
+    max: 256,
+    help: 'receiver processes sharing the OTLP ports, each with its own writers and pool (0: one per core)',
+  },
+  tlsCert: {
+    flag: 'tls-cert',
+    env: 'OTLP_PG_TLS_CERT',
+    type: 'string',
+    default: '',
+    help: 'PEM certificate chain file: serve OTLP over TLS (gRPC and HTTP); needs --tls-key',
+  },
+  tlsKey: {
+    flag: 'tls-key',
+    env: 'OTLP_PG_TLS_KEY',
+    type: 'string',
+    default: '',
+    help: 'PEM private key file for --tls-cert',
+  },
+  tlsClientCa: {
+    flag: 'tls-client-ca',
+    env: 'OTLP_PG_TLS_CLIENT_CA',
+    type: 'string',
+    default: '',
+    help: 'PEM CA file: require client certificates signed by it (mutual TLS)',
+  },
+  authTokens: {
+    flag: 'auth-token',
+    env: 'OTLP_PG_AUTH_TOKEN',
+    type: 'list',
+    default: '',
+    secret: true,
+    help: 'comma-separated bearer tokens: OTLP requests must send "Authorization: Bearer <token>" (empty: no authentication)',
+  },
+  retentionTracesMs: {
+    flag: 'retention-traces',
+    env: 'OTLP_PG_RETENTION_TRACES',
+    type: 'duration',
+    default: '0',
+    min: 0,
+    help: 'drop trace partitions older than this, e.g. 7d (0: keep forever)',
+  },
+  retentionLogsMs: {
+    flag: 'retention-logs',
+    env: 'OTLP_PG_RETENTION_LOGS',
+    type: 'duration',
+    default: '0',
+    min: 0,
+    help: 'drop log partitions older than this, e.g. 7d (0: keep forever)',
+  },
+  retentionMetricsMs: {
+    flag: 'retention-metrics',
+    env: 'OTLP_PG_RETENTION_METRICS',
+    type: 'duration',
+    default: '0',
+    min: 0,
+    help: 'drop metric data point partitions older than this, e.g. 30d (0: keep forever)',
   },
   maxRequestBytes: {
     flag: 'max-request-bytes',
