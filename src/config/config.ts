@@ -55,10 +55,18 @@ const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_00
 
 type Parsed = string | number | boolean | Endpoint | readonly string[];
 
-function parseValue(spec: OptionSpec, raw: string): Parsed | string[] {
-  const inRange = (n: number): number | string[] => {
-    if (spec.min !== undefined && n < spec.min) return [`must be at least ${spec.min}`];
-    if (spec.max !== undefined && n > spec.max) return [`must be at most ${spec.max}`];
+/** A value that failed validation, and why. */
+interface Invalid {
+  readonly problems: readonly string[];
+}
+
+const invalid = (...problems: string[]): Invalid => ({ problems });
+const isInvalid = (v: Parsed | Invalid): v is Invalid => typeof v === 'object' && v !== null && 'problems' in v;
+
+function parseValue(spec: OptionSpec, raw: string): Parsed | Invalid {
+  const inRange = (n: number): number | Invalid => {
+    if (spec.min !== undefined && n < spec.min) return invalid(`must be at least ${spec.min}`);
+    if (spec.max !== undefined && n > spec.max) return invalid(`must be at most ${spec.max}`);
     return n;
   };
   switch (spec.type) {
@@ -70,30 +78,30 @@ function parseValue(spec: OptionSpec, raw: string): Parsed | string[] {
       const v = raw.toLowerCase();
       if (['true', '1', 'on', 'yes'].includes(v)) return true;
       if (['false', '0', 'off', 'no'].includes(v)) return false;
-      return ['must be true or false'];
+      return invalid('must be true or false');
     }
     case 'level':
-      return LEVELS.has(raw) ? raw : [`must be one of ${[...LEVELS].join(', ')}`];
+      return LEVELS.has(raw) ? raw : invalid(`must be one of ${[...LEVELS].join(', ')}`);
     case 'integer': {
-      if (!/^\d+$/.test(raw)) return ['must be a whole number'];
+      if (!/^\d+$/.test(raw)) return invalid('must be a whole number');
       return inRange(Number(raw));
     }
     case 'bytes': {
       const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw);
       const unit = m ? BYTE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-      if (!m || unit === undefined) return ['must be a size such as 65536, 64MiB or 1GiB'];
+      if (!m || unit === undefined) return invalid('must be a size such as 65536, 64MiB or 1GiB');
       return inRange(Math.floor(Number(m[1]) * unit));
     }
     case 'duration': {
       const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(raw);
       const unit = m ? DURATION_UNITS[m[2] ?? ''] : undefined;
-      if (!m || unit === undefined) return ['must be a duration in ms, or with a unit: 500ms, 5s, 1m, 1h, 7d'];
+      if (!m || unit === undefined) return invalid('must be a duration in ms, or with a unit: 500ms, 5s, 1m, 1h, 7d');
       return inRange(Math.round(Number(m[1]) * unit));
     }
     case 'endpoint': {
       const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(raw);
       const port = m ? Number(m[2]) : NaN;
-      if (!m || !(port >= 0 && port <= 65535)) return ['must be host:port, e.g. 127.0.0.1:4317'];
+      if (!m || !(port >= 0 && port <= 65535)) return invalid('must be host:port, e.g. 127.0.0.1:4317');
       return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
     }
   }
@@ -112,9 +120,9 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default);
     const source = fromFlag !== undefined ? `--${spec.flag}` : raw === fromEnv ? `${spec.env} (--${spec.flag})` : `--${spec.flag}`;
     const parsed = parseValue(spec, raw.trim());
-    if (Array.isArray(parsed)) {
+    if (isInvalid(parsed)) {
       const shown = spec.secret ? '(redacted)' : JSON.stringify(raw);
-      violations.push(`${source}: ${shown} ${parsed.join('; ')}`);
+      violations.push(`${source}: ${shown} ${parsed.problems.join('; ')}`);
     } else {
       out[key] = parsed;
     }
