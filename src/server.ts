@@ -9,6 +9,7 @@ import { Pipeline } from './pipeline/exporter.js';
 import { WriterPool } from './pipeline/writer-pool.js';
 import { startGrpcReceiver, startHttpReceiver, type Receiver } from './receiver/index.js';
 import { signalStages } from './signals.js';
+import type { Registry } from 'prom-client';
 import { createTelemetry } from './telemetry/metrics.js';
 import { databaseCheck, startTelemetryServer, type TelemetryServer } from './telemetry/server.js';
 import { pruneRequestKeys } from './write/request-keys.js';
@@ -23,7 +24,10 @@ export interface Database {
 export interface RunningServer {
   readonly grpc: Receiver;
   readonly http: Receiver;
-  readonly telemetry: TelemetryServer;
+  /** The /metrics, /healthz, /readyz server; absent in a --workers worker (the primary serves them). */
+  readonly telemetry: TelemetryServer | undefined;
+  /** This process's metrics (a --workers primary aggregates its workers' registries). */
+  readonly registry: Registry;
   readonly database: Database;
   readonly pipeline: Pipeline;
   /** Stops accepting, commits or refuses what is in flight, closes the pool and the embedded database. */
@@ -68,12 +72,23 @@ async function maintain(client: pg.ClientBase, config: Config, logger: Logger): 
   if (pruned > 0) logger.debug({ pruned }, 'request digests past the dedupe window pruned');
 }
 
+/** Partitions ahead and digest pruning, every MAINTENANCE_MS, on a pooled connection. */
+export function startMaintenance(pool: pg.Pool, config: Config, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    withPoolClient(pool, (client) => maintain(client, config, logger)).catch((err: Error) =>
+      logger.warn({ err: err.message }, 'maintenance failed; will retry'),
+    );
+  }, MAINTENANCE_MS);
+  timer.unref();
+  return timer;
+}
+
 /**
  * Runs `work` on a pooled connection. While checked out, a connection that dies between queries
  * emits 'error' on the client, which must be heard (unheard, it crashes the process); it is then
  * released as broken, so the pool drops it.
  */
-async function withPoolClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withPoolClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const onError = (err: Error): void => void (broken = err);
@@ -89,14 +104,25 @@ async function withPoolClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) =>
   }
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const database = await openDatabase(config, logger);
-  try {
-    logger.info({ database: database.embedded ? 'embedded' : redactUrl(database.url) }, 'database');
-    await prepareSchema(database.url, config, logger);
-  } catch (err) {
-    await database.stop();
-    throw err;
+/** How a --workers worker differs from a process serving alone. */
+export interface StartOptions {
+  /** The database to use, already opened and prepared (by the primary). */
+  readonly database?: Database;
+  /** Serve /metrics, /healthz, /readyz, and run maintenance (the primary does both for workers). */
+  readonly primary?: boolean;
+}
+
+export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
+  const primary = options.primary ?? true;
+  const database = options.database ?? (await openDatabase(config, logger));
+  if (!options.database) {
+    try {
+      logger.info({ database: database.embedded ? 'embedded' : redactUrl(database.url) }, 'database');
+      await prepareSchema(database.url, config, logger);
+    } catch (err) {
+      await database.stop();
+      throw err;
+    }
   }
 
   const pool = new pg.Pool({
@@ -145,20 +171,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   );
   pipeline = running;
 
-  const maintenance = setInterval(() => {
-    withPoolClient(pool, (client) => maintain(client, config, logger)).catch((err: Error) =>
-      logger.warn({ err: err.message }, 'maintenance failed; will retry'),
-    );
-  }, MAINTENANCE_MS);
-  maintenance.unref();
+  const maintenance = primary ? startMaintenance(pool, config, logger) : undefined;
 
   const db = databaseCheck(database.url);
-  const receiverOptions = { maxRequestBytes: config.maxRequestBytes, exporter: running, logger, onAnswer: telemetry.requestAnswered };
+  const receiverOptions = { maxRequestBytes: config.maxRequestBytes, exporter: running, logger, onAnswer: telemetry.requestAnswered, authTokens: config.authTokens, tls: config.tlsCert === '' ? undefined : { certFile: config.tlsCert, keyFile: config.tlsKey, clientCaFile: config.tlsClientCa === '' ? undefined : config.tlsClientCa } };
   const started: { grpc?: Receiver; http?: Receiver; telemetry?: TelemetryServer } = {};
   try {
-    started.telemetry = await startTelemetryServer({
+    if (primary) started.telemetry = await startTelemetryServer({
       ...config.telemetryEndpoint,
-      registry: telemetry.registry,
+      metrics: async () => ({ contentType: telemetry.registry.contentType, text: await telemetry.registry.metrics() }),
       logger,
       readiness: {
         database: db.check,
@@ -182,7 +203,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw err;
   }
 
-  const { grpc, http, telemetry: telemetryServer } = started as Required<typeof started>;
+  const { grpc, http, telemetry: telemetryServer } = started as Required<Pick<typeof started, 'grpc' | 'http'>> & typeof started;
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
@@ -192,11 +213,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // pipeline has committed or refused them; the extra second lets those answers go out.
       const [drained] = await Promise.all([running.drain(deadline), grpc.shutdown(deadline + 1000), http.shutdown(deadline + 1000)]);
       if (!drained) logger.warn('shutdown deadline passed: requests not yet committed were answered retryable');
-      await telemetryServer.close();
+      await telemetryServer?.close();
       await db.close();
       await pool.end();
       await database.stop();
     })());
 
-  return { grpc, http, telemetry: telemetryServer, database, pipeline: running, shutdown };
+  return { grpc, http, telemetry: telemetryServer, registry: telemetry.registry, database, pipeline: running, shutdown };
 }

@@ -107,18 +107,33 @@ function parseValue(spec: OptionSpec, raw: string): Parsed | Invalid {
   }
 }
 
+/** Values from a configuration file, by flag name, and the file they came from. */
+export interface FileValues {
+  readonly file: string;
+  readonly values: Readonly<Record<string, string>>;
+}
+
 /**
- * Builds the frozen configuration from flags (highest precedence), then environment, then defaults.
- * Every violation is reported at once, named by its flag and, when it came from there, its env var.
+ * Builds the frozen configuration from flags (highest precedence), then environment, then the
+ * configuration file, then defaults. Every violation is reported at once, named by its flag and by
+ * where the value came from.
  */
-export function loadConfig(flags: Readonly<Record<string, string | undefined>>, env: NodeJS.ProcessEnv): Config {
+export function loadConfig(flags: Readonly<Record<string, string | undefined>>, env: NodeJS.ProcessEnv, file?: FileValues): Config {
   const violations: string[] = [];
   const out: Record<string, Parsed> = {};
   for (const [key, spec] of Object.entries(OPTIONS) as [OptionKey, OptionSpec][]) {
     const fromFlag = flags[spec.flag];
-    const fromEnv = env[spec.env];
-    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default);
-    const source = fromFlag !== undefined ? `--${spec.flag}` : raw === fromEnv ? `${spec.env} (--${spec.flag})` : `--${spec.flag}`;
+    const fromEnv = env[spec.env] === '' ? undefined : env[spec.env];
+    const fromFile = file?.values[spec.flag];
+    const raw = fromFlag ?? fromEnv ?? fromFile ?? spec.default;
+    const source =
+      fromFlag !== undefined
+        ? `--${spec.flag}`
+        : fromEnv !== undefined
+          ? `${spec.env} (--${spec.flag})`
+          : fromFile !== undefined
+            ? `${spec.flag} (in ${file?.file})`
+            : `--${spec.flag}`;
     const parsed = parseValue(spec, raw.trim());
     if (isInvalid(parsed)) {
       const shown = spec.secret ? '(redacted)' : JSON.stringify(raw);
@@ -167,7 +182,9 @@ export function helpText(): string {
     '  serve     receive OTLP over gRPC and HTTP and store it in PostgreSQL (default)',
     '  migrate   apply pending database migrations and exit',
     '',
-    'Options (each also read from the environment variable shown):',
+    'Options (each also read from the environment variable shown, and from --config):',
+    '  --config <file>  [OTLP_PG_CONFIG]',
+    '      YAML file of options by flag name (e.g. "writers: 4"); flags win over the environment, which wins over the file',
   ];
   for (const spec of Object.values(OPTIONS) as OptionSpec[]) {
     const def = spec.secret ? '' : ` (default: ${spec.default === '' ? '""' : spec.default})`;

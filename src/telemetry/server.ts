@@ -2,7 +2,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 
 /** One readiness condition: ok, or why not. */
 export type Check = () => Promise<string | undefined>;
@@ -10,7 +9,8 @@ export type Check = () => Promise<string | undefined>;
 export interface TelemetryServerOptions {
   readonly host: string;
   readonly port: number;
-  readonly registry: Registry;
+  /** The Prometheus text to serve: this process's registry, or a --workers primary's aggregate. */
+  readonly metrics: () => Promise<{ contentType: string; text: string }>;
   /** Named conditions that must all hold for /readyz to answer 200. */
   readonly readiness: Readonly<Record<string, Check>>;
   readonly logger: Logger;
@@ -28,7 +28,7 @@ export interface TelemetryServer {
  * never queue behind OTLP traffic.
  */
 export async function startTelemetryServer(options: TelemetryServerOptions): Promise<TelemetryServer> {
-  const { registry, readiness, logger } = options;
+  const { metrics, readiness, logger } = options;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
     const reply = (status: number, type: string, body: string): void => {
@@ -37,8 +37,8 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
     if (req.method !== 'GET') return reply(405, 'text/plain', 'use GET\n');
     if (path === '/healthz') return reply(200, 'text/plain', 'ok\n');
     if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => reply(200, registry.contentType, text),
+      metrics().then(
+        ({ contentType, text }) => reply(200, contentType, text),
         (err: Error) => reply(500, 'text/plain', `${err.message}\n`),
       );
       return;

@@ -49,10 +49,24 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Se
   return self;
 }
 
-/** `otlp-pg serve` on `databaseUrl` with the given ports and extra flags; resolves once it serves. */
-export async function startServerProcess(databaseUrl: string, ports: { grpc: number; http: number }, flags: readonly string[] = []): Promise<ServerProcess> {
+/**
+ * `otlp-pg serve` on `databaseUrl` with the given ports and extra flags (one process unless the
+ * flags say --workers); resolves once it serves.
+ */
+export async function startServerProcess(
+  databaseUrl: string,
+  ports: { grpc: number; http: number; telemetry?: number },
+  flags: readonly string[] = [],
+): Promise<ServerProcess> {
   const server = runCli(
-    ['serve', '--grpc-endpoint', `127.0.0.1:${ports.grpc}`, '--http-endpoint', `127.0.0.1:${ports.http}`, '--telemetry-endpoint', '127.0.0.1:0', ...flags],
+    [
+      'serve',
+      '--grpc-endpoint', `127.0.0.1:${ports.grpc}`,
+      '--http-endpoint', `127.0.0.1:${ports.http}`,
+      '--telemetry-endpoint', `127.0.0.1:${ports.telemetry ?? 0}`,
+      ...(flags.includes('--workers') ? [] : ['--workers', '1']),
+      ...flags,
+    ],
     { DATABASE_URL: databaseUrl },
   );
   await server.waitFor('psql ');

@@ -17,3 +17,9 @@ export async function startTestServer(databaseUrl: string, flags: Record<string,
   );
   return startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
 }
+
+/** Base URL of the server's /metrics, /healthz and /readyz. */
+export function telemetryUrl(server: RunningServer): string {
+  if (!server.telemetry) throw new Error('this server has no telemetry endpoint (a --workers worker)');
+  return `http://127.0.0.1:${server.telemetry.port}`;
+}

@@ -25,7 +25,7 @@ async function startProcess(): Promise<number> {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--grpc-endpoint', `127.0.0.1:${grpcPort}`, '--http-endpoint', `127.0.0.1:${httpPort}`, '--telemetry-endpoint', '127.0.0.1:0'],
+    ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--grpc-endpoint', `127.0.0.1:${grpcPort}`, '--http-endpoint', `127.0.0.1:${httpPort}`, '--telemetry-endpoint', '127.0.0.1:0', '--workers', '1'],
     { cwd: packageRoot, env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);

@@ -12,7 +12,7 @@ import type { RunningServer } from '../../src/server.js';
 import { query } from '../helpers/database.js';
 import { freePort } from '../helpers/ports.js';
 import { sendWithRetry, spanRequest, succeeded, type Attempt, type Transport } from '../helpers/sender.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, telemetryUrl } from '../helpers/server.js';
 
 // This test stops and starts a PostgreSQL of its own, so it cannot share the suite's.
 let dataDir: string;
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 async function readyz(): Promise<number> {
-  return (await fetch(`http://127.0.0.1:${server.telemetry.port}/readyz`)).status;
+  return (await fetch(`${telemetryUrl(server)}/readyz`)).status;
 }
 
 describe('PostgreSQL stopped mid-stream', () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase, query } from '../helpers/database.js';
 import { sendOnce, spanRequest, succeeded, type Transport } from '../helpers/sender.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, telemetryUrl } from '../helpers/server.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer;
@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${server.telemetry.port}/metrics`)).text();
+  const text = await (await fetch(`${telemetryUrl(server)}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name));
   return line ? Number(line.split(' ').pop()) : 0;
 }

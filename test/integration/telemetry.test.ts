@@ -4,7 +4,7 @@ import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { httpPost } from '../helpers/otlp.js';
 import { sendOnce, spanRequest } from '../helpers/sender.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, telemetryUrl } from '../helpers/server.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer;
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 async function scrape(): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${server.telemetry.port}/metrics`)).text();
+  const text = await (await fetch(`${telemetryUrl(server)}/metrics`)).text();
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line === '') continue;
@@ -67,7 +67,7 @@ describe('self-telemetry', () => {
   });
 
   it('answers /healthz and /readyz', async () => {
-    const base = `http://127.0.0.1:${server.telemetry.port}`;
+    const base = `${telemetryUrl(server)}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);

@@ -1,0 +1,188 @@
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { redactUrl, type Config, type Endpoint } from '../config/config.js';
+import { openDatabase, prepareSchema, startMaintenance, startServer, type Database } from '../server.js';
+import { databaseCheck, startTelemetryServer } from '../telemetry/server.js';
+
+// `otlp-pg serve`: one process, or with --workers N a primary and N receiver processes sharing the
+// OTLP ports (node:cluster), each with its own writers and pool. The primary owns what must exist
+// once: the embedded PostgreSQL, migrations, maintenance, and /metrics aggregated over the workers.
+
+/** Worker → primary: serving, on these addresses. */
+interface ReadyMessage {
+  readonly type: 'otlp-pg:ready';
+  readonly grpc: Endpoint;
+  readonly http: Endpoint;
+}
+
+const WORKER_DATABASE_URL = 'OTLP_PG_WORKER_DATABASE_URL';
+/** A worker dying sooner than this after its start is restarted after a pause, not at once. */
+const CRASH_LOOP_MS = 5_000;
+
+function banner(grpc: Endpoint, http: Endpoint, telemetry: Endpoint | undefined, database: Database, workers: number): string {
+  const grpcAt = `${grpc.host}:${grpc.port}`;
+  const httpAt = `http://${http.host}:${http.port}`;
+  const url = database.embedded ? database.url : redactUrl(database.url);
+  return [
+    '',
+    `otlp-pg is receiving OpenTelemetry data${workers > 1 ? ` (${workers} workers)` : ''}`,
+    `  OTLP/gRPC  ${grpcAt}`,
+    `  OTLP/HTTP  ${httpAt}  (POST /v1/traces, /v1/logs, /v1/metrics; protobuf or JSON)`,
+    ...(telemetry ? [`  metrics    http://${telemetry.host}:${telemetry.port}/metrics  (and /healthz, /readyz)`] : []),
+    '',
+    'Point an OpenTelemetry SDK at it:',
+    `  export OTEL_EXPORTER_OTLP_ENDPOINT=${httpAt}   OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`,
+    `  (or for gRPC: OTEL_EXPORTER_OTLP_ENDPOINT=http://${grpcAt}  OTEL_EXPORTER_OTLP_PROTOCOL=grpc)`,
+    '',
+    'Query the data:',
+    `  psql '${url}'`,
+    '',
+  ].join('\n');
+}
+
+/** Runs `stop` once on the first SIGINT/SIGTERM, then exits with its outcome. */
+function onSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handle = (signal: NodeJS.Signals): void => {
+    // `npm start` forwards the terminal's SIGINT to us, which has sent it too: a repeated signal
+    // must not cut the drain short. Shutdown is bounded by --shutdown-timeout anyway.
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+    stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handle);
+  process.on('SIGTERM', handle);
+}
+
+export function workerCount(config: Config): number {
+  return config.workers === 0 ? availableParallelism() : config.workers;
+}
+
+export async function serve(config: Config, logger: Logger): Promise<void> {
+  if (cluster.isWorker) return serveWorker(config, logger);
+  const workers = workerCount(config);
+  if (workers <= 1) return serveAlone(config, logger);
+  return servePrimary(config, logger, workers);
+}
+
+async function serveAlone(config: Config, logger: Logger): Promise<void> {
+  const server = await startServer(config, logger);
+  process.stdout.write(banner(server.grpc, server.http, server.telemetry, server.database, 1));
+  onSignals(logger, () => server.shutdown());
+}
+
+async function serveWorker(config: Config, logger: Logger): Promise<void> {
+  const url = process.env[WORKER_DATABASE_URL];
+  if (!url) throw new Error(`a --workers worker needs ${WORKER_DATABASE_URL} from its primary`);
+  const server = await startServer(config, logger.child({ worker: cluster.worker?.id }), {
+    database: { url, embedded: false, stop: async () => undefined },
+    primary: false,
+  });
+  // The primary's /metrics asks each worker for this registry and adds them up; constructing an
+  // AggregatorRegistry is what installs prom-client's listener for those requests in a worker.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([server.registry]);
+  const ready: ReadyMessage = {
+    type: 'otlp-pg:ready',
+    grpc: { host: server.grpc.host, port: server.grpc.port },
+    http: { host: server.http.host, port: server.http.port },
+  };
+  process.send?.(ready);
+  onSignals(logger, () => server.shutdown());
+}
+
+async function servePrimary(config: Config, logger: Logger, count: number): Promise<void> {
+  const database = await openDatabase(config, logger);
+  try {
+    logger.info({ database: database.embedded ? 'embedded' : redactUrl(database.url), workers: count }, 'database');
+    await prepareSchema(database.url, config, logger);
+  } catch (err) {
+    await database.stop();
+    throw err;
+  }
+  const pool = new pg.Pool({ connectionString: database.url, max: 1, application_name: 'otlp-pg maintenance' });
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle maintenance connection lost'));
+  const maintenance = startMaintenance(pool, config, logger);
+
+  let stopping = false;
+  const started = new Map<Worker, number>();
+  const fork = (): void => {
+    const worker = cluster.fork({ [WORKER_DATABASE_URL]: database.url });
+    started.set(worker, Date.now());
+  };
+  // Supervision: a worker that dies is replaced; one that keeps dying at start is retried slowly.
+  cluster.on('exit', (worker, code, signal) => {
+    const bornAt = started.get(worker) ?? 0;
+    started.delete(worker);
+    if (stopping) return;
+    const crashLoop = Date.now() - bornAt < CRASH_LOOP_MS;
+    logger.error({ worker: worker.id, code, signal }, `worker died; starting another${crashLoop ? ' in 5 s' : ''}`);
+    setTimeout(fork, crashLoop ? CRASH_LOOP_MS : 0);
+  });
+
+  const ready = new Promise<ReadyMessage>((resolve, reject) => {
+    let first: ReadyMessage | undefined;
+    let seen = 0;
+    cluster.on('message', (_worker, message: ReadyMessage) => {
+      if (message?.type !== 'otlp-pg:ready') return;
+      first ??= message;
+      if (++seen === count) resolve(first);
+    });
+    cluster.once('exit', (worker, code) => {
+      if (seen < count) reject(new Error(`worker ${worker.id} exited with code ${code} before serving; see its log above`));
+    });
+  });
+  for (let i = 0; i < count; i++) fork();
+
+  const db = databaseCheck(database.url);
+  const aggregator = new AggregatorRegistry();
+  const telemetry = await startTelemetryServer({
+    ...config.telemetryEndpoint,
+    logger,
+    metrics: async () => ({ contentType: aggregator.contentType, text: await aggregator.clusterMetrics() }),
+    readiness: {
+      database: db.check,
+      workers: async () => (started.size < count ? `${started.size} of ${count} workers running` : undefined),
+    },
+  });
+
+  const stopAll = async (): Promise<void> => {
+    stopping = true;
+    clearInterval(maintenance);
+    const exits = [...started.keys()].map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
+    for (const w of started.keys()) w.process.kill('SIGTERM');
+    // Each worker drains within --shutdown-timeout; past that and a grace second, it is killed.
+    const kill = setTimeout(() => {
+      for (const w of started.keys()) if (!w.isDead()) w.process.kill('SIGKILL');
+    }, config.shutdownTimeoutMs + 2_000);
+    await Promise.all(exits);
+    clearTimeout(kill);
+    await telemetry.close();
+    await db.close();
+    await pool.end();
+    await database.stop();
+  };
+
+  let first: ReadyMessage;
+  try {
+    first = await ready;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  process.stdout.write(banner(first.grpc, first.http, telemetry, database, count));
+  onSignals(logger, stopAll);
+}
