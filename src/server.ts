@@ -148,6 +148,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     queueSize: () => writers?.busy ?? 0,
     queueCapacity: () => config.writers,
     pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolMax }),
+    batchers: () => pipeline?.buffered() ?? [],
   });
   writers = new WriterPool(pool, {
     concurrency: config.writers,

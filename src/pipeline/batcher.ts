@@ -7,6 +7,8 @@ export interface Pending<R> {
   readonly weight: number;
   /** Items (spans, log records, data points) stored, for telemetry. */
   readonly items: number;
+  /** Size of the request as received, for telemetry. */
+  readonly bytes: number;
   /** Digest of the request as received: a retry of a committed request has the same one. */
   readonly key: Buffer | null;
   resolve(): void;
@@ -29,6 +31,7 @@ export interface BatcherOptions<R> {
 export class Batcher<R> {
   private pending: Pending<R>[] = [];
   private weight = 0;
+  private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BatcherOptions<R>) {}
@@ -37,6 +40,7 @@ export class Batcher<R> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ ...submission, resolve, reject });
       this.weight += submission.weight;
+      this.bytes += submission.bytes;
       if (this.weight >= this.options.maxWeight) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.flushIntervalMs);
     });
@@ -50,6 +54,12 @@ export class Batcher<R> {
     const batch = this.pending;
     this.pending = [];
     this.weight = 0;
+    this.bytes = 0;
     this.options.onBatch(batch);
+  }
+
+  /** Rows and request bytes waiting for the batch to fill. */
+  get buffered(): { rows: number; bytes: number } {
+    return { rows: this.weight, bytes: this.bytes };
   }
 }

@@ -83,6 +83,7 @@ export class Pipeline implements Exporter {
               rows: mapped.rows,
               weight: mapped.weight,
               items: mapped.accepted,
+              bytes: body.length,
               key: this.options.dedupe ? requestKey(signal, body) : null,
             });
     } catch (err) {
@@ -102,6 +103,11 @@ export class Pipeline implements Exporter {
     }
     this.telemetry.itemsAccepted(signal, mapped.accepted);
     return { rejected: mapped.rejected, message: mapped.message };
+  }
+
+  /** Per signal: rows and bytes waiting in its batcher, and its batch size. */
+  buffered(): { signal: Signal; rows: number; bytes: number; batchRows: number }[] {
+    return [...this.batchers].map(([signal, b]) => ({ signal, ...b.buffered, batchRows: this.stages[signal]?.batchRows ?? 0 }));
   }
 
   private async withDeadline(committed: Promise<void>): Promise<void> {

@@ -29,6 +29,7 @@ export interface Gauges {
   queueSize(): number;
   queueCapacity(): number;
   pool(): { total: number; idle: number; waiting: number; max: number };
+  batchers(): readonly { signal: Signal; rows: number; bytes: number; batchRows: number }[];
 }
 
 export function createTelemetry(gauges: Gauges): Telemetry {
@@ -111,6 +112,21 @@ export function createTelemetry(gauges: Gauges): Telemetry {
       this.set({ state: 'max' }, p.max);
     },
   });
+
+  const perSignal = (name: string, help: string, read: (b: ReturnType<Gauges['batchers']>[number]) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['signal'],
+      registers: [registry],
+      collect() {
+        for (const b of gauges.batchers()) this.set({ signal: b.signal }, read(b));
+      },
+    });
+  };
+  perSignal('otlp_pg_batch_size_rows', 'Configured rows per batch (--batch-spans, --batch-logs, --batch-points)', (b) => b.batchRows);
+  perSignal('otlp_pg_batcher_buffered_rows', 'Rows waiting for their batch to fill or its flush interval', (b) => b.rows);
+  perSignal('otlp_pg_batcher_buffered_bytes', 'Request bytes waiting for their batch to fill or its flush interval', (b) => b.bytes);
 
   return {
     registry,
