@@ -1,26 +1,39 @@
 // OTLP/protobuf request bodies → the request shape of ./types.ts, in one walk over the message
 // instances protobufjs decodes (never toObject). protobufjs and its loaded types stay in decode/.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Long from 'long';
 import protobuf from 'protobufjs';
 import { invalidArgument } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+import type {
+  Int64,
+  PbMessage,
+  PbAnyValue,
+  PbKeyValue,
+  PbAttributed,
+  PbScope,
+  PbSpan,
+  PbLogRecord,
+  PbMetric,
+  PbNumber,
+  PbNumberPoint,
+  PbExemplar,
+  PbHistogramPoint,
+  PbBuckets,
+  PbExponentialPoint,
+  PbSummaryPoint,
+  PbTraceRequest,
+  PbLogsRequest,
+  PbMetricsRequest,
+} from './protobuf-messages.js';
 import type * as otlp from './types.js';
 import type { Signal, SignalRequests } from './types.js';
 
 /** Deepest AnyValue nesting accepted (an attribute value or log body is depth 1); OTLP/JSON uses the same. */
 const MAX_ANY_VALUE_DEPTH = 64;
 
-function findPackageRoot(start: string): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'proto')) && existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no proto/ directory above ${start}`);
-  }
-}
-
-/** Root of the .proto files, e.g. for @grpc/proto-loader's includeDirs. Found from src/ and dist/ alike. */
-export const PROTO_DIR = join(findPackageRoot(dirname(fileURLToPath(import.meta.url))), 'proto');
+/** Root of the .proto files, e.g. for @grpc/proto-loader's includeDirs. */
+export const PROTO_DIR = join(packageRoot, 'proto');
 
 const PROTO_FILES = [
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
@@ -53,171 +66,6 @@ const REQUEST_TYPES: { readonly [S in Signal]: protobuf.Type } = {
   logs: lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
   metrics: lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
 };
-
-// ---- what protobufjs hands back. Absent scalars read their default from the prototype, absent
-// messages and proto3 `optional` scalars are null, absent bytes an empty array; only the member of a
-// oneof that was on the wire is an own property.
-
-interface LongBits {
-  readonly low: number;
-  readonly high: number;
-}
-type Int64 = LongBits | number;
-
-interface PbMessage {
-  readonly $type: protobuf.Type;
-  /** Fields the decoder skipped, raw from their tag on: kept so wrong wire types can be refused. */
-  readonly $unknowns?: readonly Uint8Array[];
-}
-interface PbAnyValue extends PbMessage {
-  readonly stringValue: string;
-  readonly boolValue: boolean;
-  readonly intValue: Int64;
-  readonly doubleValue: number;
-  readonly bytesValue: Uint8Array;
-  readonly arrayValue: (PbMessage & { readonly values: readonly PbAnyValue[] }) | null;
-  readonly kvlistValue: (PbMessage & { readonly values: readonly PbKeyValue[] }) | null;
-}
-interface PbKeyValue extends PbMessage {
-  readonly key: string;
-  readonly value: PbAnyValue | null;
-}
-interface PbAttributed extends PbMessage {
-  readonly attributes: readonly PbKeyValue[];
-  readonly droppedAttributesCount: number;
-}
-interface PbScope extends PbAttributed {
-  readonly name: string;
-  readonly version: string;
-}
-interface PbResourceItems extends PbMessage {
-  readonly resource: PbAttributed | null;
-  readonly schemaUrl: string;
-}
-interface PbScopeItems extends PbMessage {
-  readonly scope: PbScope | null;
-  readonly schemaUrl: string;
-}
-interface PbSpan extends PbAttributed {
-  readonly traceId: Uint8Array;
-  readonly spanId: Uint8Array;
-  readonly traceState: string;
-  readonly parentSpanId: Uint8Array;
-  readonly flags: number;
-  readonly name: string;
-  readonly kind: number;
-  readonly startTimeUnixNano: Int64;
-  readonly endTimeUnixNano: Int64;
-  readonly events: readonly PbEvent[];
-  readonly droppedEventsCount: number;
-  readonly links: readonly PbLink[];
-  readonly droppedLinksCount: number;
-  readonly status: (PbMessage & { readonly message: string; readonly code: number }) | null;
-}
-interface PbEvent extends PbAttributed {
-  readonly timeUnixNano: Int64;
-  readonly name: string;
-}
-interface PbLink extends PbAttributed {
-  readonly traceId: Uint8Array;
-  readonly spanId: Uint8Array;
-  readonly traceState: string;
-  readonly flags: number;
-}
-interface PbLogRecord extends PbAttributed {
-  readonly timeUnixNano: Int64;
-  readonly observedTimeUnixNano: Int64;
-  readonly severityNumber: number;
-  readonly severityText: string;
-  readonly body: PbAnyValue | null;
-  readonly flags: number;
-  readonly traceId: Uint8Array;
-  readonly spanId: Uint8Array;
-  readonly eventName: string;
-}
-interface PbMetric extends PbMessage {
-  readonly name: string;
-  readonly description: string;
-  readonly unit: string;
-  readonly gauge: PbPoints<PbNumberPoint> | null;
-  readonly sum: (PbPoints<PbNumberPoint> & PbTemporal & { readonly isMonotonic: boolean }) | null;
-  readonly histogram: (PbPoints<PbHistogramPoint> & PbTemporal) | null;
-  readonly exponentialHistogram: (PbPoints<PbExponentialPoint> & PbTemporal) | null;
-  readonly summary: PbPoints<PbSummaryPoint> | null;
-  readonly metadata: readonly PbKeyValue[];
-}
-interface PbPoints<P> extends PbMessage {
-  readonly dataPoints: readonly P[];
-}
-interface PbTemporal {
-  readonly aggregationTemporality: number;
-}
-interface PbPoint extends PbMessage {
-  readonly attributes: readonly PbKeyValue[];
-  readonly startTimeUnixNano: Int64;
-  readonly timeUnixNano: Int64;
-  readonly flags: number;
-}
-interface PbNumber extends PbMessage {
-  readonly asDouble: number;
-  readonly asInt: Int64;
-}
-interface PbNumberPoint extends PbPoint, PbNumber {
-  readonly exemplars: readonly PbExemplar[];
-}
-interface PbExemplar extends PbNumber {
-  readonly filteredAttributes: readonly PbKeyValue[];
-  readonly timeUnixNano: Int64;
-  readonly spanId: Uint8Array;
-  readonly traceId: Uint8Array;
-}
-interface PbHistogramPoint extends PbPoint {
-  readonly count: Int64;
-  readonly sum: number | null;
-  readonly bucketCounts: readonly Int64[];
-  readonly explicitBounds: readonly number[];
-  readonly exemplars: readonly PbExemplar[];
-  readonly min: number | null;
-  readonly max: number | null;
-}
-interface PbBuckets extends PbMessage {
-  readonly offset: number;
-  readonly bucketCounts: readonly Int64[];
-}
-interface PbExponentialPoint extends PbPoint {
-  readonly count: Int64;
-  readonly sum: number | null;
-  readonly scale: number;
-  readonly zeroCount: Int64;
-  readonly positive: PbBuckets | null;
-  readonly negative: PbBuckets | null;
-  readonly exemplars: readonly PbExemplar[];
-  readonly min: number | null;
-  readonly max: number | null;
-  readonly zeroThreshold: number;
-}
-interface PbSummaryPoint extends PbPoint {
-  readonly count: Int64;
-  readonly sum: number;
-  readonly quantileValues: readonly (PbMessage & { readonly quantile: number; readonly value: number })[];
-}
-interface PbTraceRequest extends PbMessage {
-  readonly resourceSpans: readonly (PbResourceItems & {
-    readonly scopeSpans: readonly (PbScopeItems & { readonly spans: readonly PbSpan[] })[];
-  })[];
-}
-interface PbLogsRequest extends PbMessage {
-  readonly resourceLogs: readonly (PbResourceItems & {
-    readonly scopeLogs: readonly (PbScopeItems & { readonly logRecords: readonly PbLogRecord[] })[];
-  })[];
-}
-interface PbMetricsRequest extends PbMessage {
-  readonly resourceMetrics: readonly (PbResourceItems & {
-    readonly scopeMetrics: readonly (PbScopeItems & { readonly metrics: readonly PbMetric[] })[];
-  })[];
-}
-
-// ---- entry point
 
 const WALKERS: { readonly [S in Signal]: (message: unknown) => SignalRequests[S] } = {
   traces: (m) => traceRequest(m as PbTraceRequest),
