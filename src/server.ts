@@ -4,7 +4,7 @@ import type { Config } from './config/config.js';
 import { redactUrl } from './config/config.js';
 import { startEmbedded } from './db/embedded.js';
 import { migrate, pendingMigrations } from './db/migrate.js';
-import { ensurePartitions } from './db/partitions.js';
+import { logMaintenance, maintainPartitions } from './db/retention.js';
 import { Pipeline } from './pipeline/exporter.js';
 import { WriterPool } from './pipeline/writer-pool.js';
 import { startGrpcReceiver, startHttpReceiver, type Receiver } from './receiver/index.js';
@@ -63,11 +63,11 @@ export async function prepareSchema(url: string, config: Config, logger: Logger)
 
 /** Partitions ahead, and forgetting request digests past the dedupe window. */
 async function maintain(client: pg.ClientBase, config: Config, logger: Logger): Promise<void> {
-  const report = await ensurePartitions(client, config.partitionDaysAhead);
-  if (report.created.length > 0) logger.info({ created: report.created.length }, 'partitions created');
-  if (report.blocked.length > 0) {
-    logger.warn({ blocked: report.blocked }, 'partitions not created: their days already have rows in a DEFAULT partition');
-  }
+  const report = await maintainPartitions(client, {
+    daysAhead: config.partitionDaysAhead,
+    retentionMs: { traces: config.retentionTracesMs, logs: config.retentionLogsMs, metrics: config.retentionMetricsMs },
+  });
+  logMaintenance(logger, report);
   const pruned = await pruneRequestKeys(client, config.dedupeWindowMs);
   if (pruned > 0) logger.debug({ pruned }, 'request digests past the dedupe window pruned');
 }

@@ -11,20 +11,25 @@ import { databaseCheck, startTelemetryServer } from '../telemetry/server.js';
 // OTLP ports (node:cluster), each with its own writers and pool. The primary owns what must exist
 // once: the embedded PostgreSQL, migrations, maintenance, and /metrics aggregated over the workers.
 
+/** Where a receiver listens, and whether it speaks TLS. */
+interface Listening extends Endpoint {
+  readonly scheme: 'http' | 'https';
+}
+
 /** Worker → primary: serving, on these addresses. */
 interface ReadyMessage {
   readonly type: 'otlp-pg:ready';
-  readonly grpc: Endpoint;
-  readonly http: Endpoint;
+  readonly grpc: Listening;
+  readonly http: Listening;
 }
 
 const WORKER_DATABASE_URL = 'OTLP_PG_WORKER_DATABASE_URL';
 /** A worker dying sooner than this after its start is restarted after a pause, not at once. */
 const CRASH_LOOP_MS = 5_000;
 
-function banner(grpc: Endpoint, http: Endpoint, telemetry: Endpoint | undefined, database: Database, workers: number): string {
+function banner(grpc: Listening, http: Listening, telemetry: Endpoint | undefined, database: Database, workers: number): string {
   const grpcAt = `${grpc.host}:${grpc.port}`;
-  const httpAt = `http://${http.host}:${http.port}`;
+  const httpAt = `${http.scheme}://${http.host}:${http.port}`;
   const url = database.embedded ? database.url : redactUrl(database.url);
   return [
     '',
@@ -35,7 +40,7 @@ function banner(grpc: Endpoint, http: Endpoint, telemetry: Endpoint | undefined,
     '',
     'Point an OpenTelemetry SDK at it:',
     `  export OTEL_EXPORTER_OTLP_ENDPOINT=${httpAt}   OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`,
-    `  (or for gRPC: OTEL_EXPORTER_OTLP_ENDPOINT=http://${grpcAt}  OTEL_EXPORTER_OTLP_PROTOCOL=grpc)`,
+    `  (or for gRPC: OTEL_EXPORTER_OTLP_ENDPOINT=${grpc.scheme}://${grpcAt}  OTEL_EXPORTER_OTLP_PROTOCOL=grpc)`,
     '',
     'Query the data:',
     `  psql '${url}'`,
@@ -97,8 +102,8 @@ async function serveWorker(config: Config, logger: Logger): Promise<void> {
   AggregatorRegistry.setRegistries([server.registry]);
   const ready: ReadyMessage = {
     type: 'otlp-pg:ready',
-    grpc: { host: server.grpc.host, port: server.grpc.port },
-    http: { host: server.http.host, port: server.http.port },
+    grpc: { host: server.grpc.host, port: server.grpc.port, scheme: server.grpc.scheme },
+    http: { host: server.http.host, port: server.http.port, scheme: server.http.scheme },
   };
   process.send?.(ready);
   onSignals(logger, () => server.shutdown());

@@ -1,6 +1,8 @@
 // OTLP/gRPC receiver (https://opentelemetry.io/docs/specs/otlp/#otlpgrpc). grpc-js only frames bytes: the
 // service definitions come from proto/ (so the method paths are the spec's), but their (de)serializers are
 // replaced by the identity, and the request bytes go through the same decode stage as OTLP/HTTP.
+// With TLS files configured the port speaks only TLS; with tokens, every call's `authorization` metadata
+// is checked before its message is decoded.
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -8,6 +10,8 @@ import { PROTO_DIR, decodeRequest, encodeExportResponse, encodeGrpcStatusDetails
 import type { Signal } from '../decode/types.js';
 import { outcomeOf, toOtlpError } from '../errors.js';
 import type { OtlpError } from '../errors.js';
+import { bearerAuthenticator, cleartextTokenWarning, type Authenticate } from './auth.js';
+import { loadTls } from './tls.js';
 import type { Receiver, ReceiverOptions } from './types.js';
 
 const SERVICES: readonly { readonly signal: Signal; readonly file: string; readonly name: string }[] = [
@@ -30,6 +34,10 @@ const SERVICES: readonly { readonly signal: Signal; readonly file: string; reado
 
 export async function startGrpcReceiver(options: ReceiverOptions): Promise<Receiver> {
   const logger = options.logger.child({ receiver: 'grpc' });
+  const credentials = await serverCredentials(options);
+  const authenticate = bearerAuthenticator(options.authTokens ?? []);
+  const warning = cleartextTokenWarning(options);
+  if (warning !== undefined) logger.warn(warning);
   const definitions = await protoLoader.load(
     SERVICES.map((service) => service.file),
     { includeDirs: [PROTO_DIR] },
@@ -39,20 +47,21 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
   const server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxRequestBytes });
   for (const { signal, name } of SERVICES) {
     server.addService(passThroughService(definitions, name), {
-      Export: exportHandler(signal, options, logger),
+      Export: exportHandler(signal, options, logger, authenticate),
     });
   }
 
   // An IPv6 literal needs brackets in a gRPC target.
   const target = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(target, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 
   let closed: Promise<void> | undefined;
   return {
     host: options.host,
     port,
+    scheme: options.tls === undefined ? 'http' : 'https',
     shutdown(deadlineMs: number): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => {
@@ -73,8 +82,18 @@ function exportHandler(
   signal: Signal,
   options: ReceiverOptions,
   logger: ReceiverOptions['logger'],
+  authenticate: Authenticate | undefined,
 ): grpc.handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
+    // grpc-js has buffered the message already (it is under the size limit); refusing here still
+    // keeps an unauthenticated caller away from the decoder and the database.
+    const [authorization] = call.metadata.get('authorization');
+    const refused = authenticate?.(typeof authorization === 'string' ? authorization : undefined);
+    if (refused !== undefined) {
+      options.onAnswer?.(signal, outcomeOf(refused.kind).reason);
+      callback(statusOf(refused, logger, call.getPeer()));
+      return;
+    }
     void exportOne(signal, call.request, options).then(
       (response) => {
         options.onAnswer?.(signal, 'success');
@@ -83,7 +102,7 @@ function exportHandler(
       (err: unknown) => {
         const e = toOtlpError(err);
         options.onAnswer?.(signal, outcomeOf(e.kind).reason);
-        callback(statusOf(e, logger));
+        callback(statusOf(e, logger, call.getPeer()));
       },
     );
   };
@@ -99,10 +118,12 @@ async function exportOne(signal: Signal, body: Buffer, options: ReceiverOptions)
  * permanent. Retryable failures carry google.rpc.RetryInfo in `grpc-status-details-bin`
  * (https://opentelemetry.io/docs/specs/otlp/#failures); without a known delay the client backs off on its own.
  */
-function statusOf(err: OtlpError, logger: ReceiverOptions['logger']): Partial<grpc.StatusObject> {
+function statusOf(err: OtlpError, logger: ReceiverOptions['logger'], peer: string): Partial<grpc.StatusObject> {
   const outcome = outcomeOf(err.kind);
   const log = { code: outcome.grpc, kind: err.kind };
-  if (outcome.retryable) logger.warn(log, err.message);
+  // Who was refused is worth an operator's attention; the message names what was wrong, never a token.
+  if (err.kind === 'unauthenticated') logger.warn({ ...log, peer }, err.message);
+  else if (outcome.retryable) logger.warn(log, err.message);
   else if (err.kind === 'internal') logger.error({ ...log, err }, err.message);
   else logger.debug(log, err.message);
 
@@ -111,6 +132,16 @@ function statusOf(err: OtlpError, logger: ReceiverOptions['logger']): Partial<gr
     metadata.set('grpc-status-details-bin', encodeGrpcStatusDetails(outcome.grpc, err.message, err.retryAfterMs));
   }
   return { code: outcome.grpc, details: err.message, metadata };
+}
+
+/**
+ * TLS from the configured PEM files, or plain text. With a client CA, grpc-js sets requestCert and keeps
+ * node's rejectUnauthorized default, so the handshake fails for a client without a certificate signed by it.
+ */
+async function serverCredentials(options: ReceiverOptions): Promise<grpc.ServerCredentials> {
+  if (options.tls === undefined) return grpc.ServerCredentials.createInsecure();
+  const { cert, key, clientCa } = await loadTls(options.tls);
+  return grpc.ServerCredentials.createSsl(clientCa ?? null, [{ cert_chain: cert, private_key: key }], clientCa !== undefined);
 }
 
 const identity = (bytes: Buffer): Buffer => bytes;

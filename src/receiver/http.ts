@@ -1,15 +1,19 @@
 // OTLP/HTTP receiver (https://opentelemetry.io/docs/specs/otlp/#otlphttp). Like the Collector's
-// otlphttp.go, every signal walks the same steps: route → content type → content encoding → body read under
-// the size limit → decode → export → response in the request's encoding. Any failure becomes an OtlpError
-// and leaves through the one status table in src/errors.ts.
+// otlphttp.go, every signal walks the same steps: authenticate → route → content type → content encoding →
+// body read under the size limit → decode → export → response in the request's encoding. Any failure
+// becomes an OtlpError and leaves through the one status table in src/errors.ts. With TLS files configured
+// the port speaks only HTTPS (HTTP/1.1).
 
 import http from 'node:http';
+import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { decodeRequest, encodeExportResponse, encodeStatus } from '../decode/index.js';
 import type { Encoding, Signal } from '../decode/types.js';
 import { OtlpError, invalidArgument, outcomeOf, toOtlpError } from '../errors.js';
+import { bearerAuthenticator, cleartextTokenWarning, type Authenticate } from './auth.js';
+import { loadTls } from './tls.js';
 import type { Receiver, ReceiverOptions } from './types.js';
 
 // https://opentelemetry.io/docs/specs/otlp/#otlphttp-request
@@ -34,18 +38,43 @@ const gzip = promisify(zlib.gzip);
 interface Context extends ReceiverOptions {
   /** Set by shutdown: answers then carry `Connection: close` so keep-alive sockets do not outlive it. */
   closing: boolean;
+  /** Undefined when no tokens are configured: every request is let in. */
+  authenticate: Authenticate | undefined;
 }
 
+/** RFC 6750 §3: a 401 names the scheme the client should use. */
+const WWW_AUTHENTICATE = 'Bearer realm="otlp-pg"';
+
 export async function startHttpReceiver(options: ReceiverOptions): Promise<Receiver> {
-  const ctx: Context = { ...options, logger: options.logger.child({ receiver: 'http' }), closing: false };
-  // keepAlive here is TCP keep-alive on accepted sockets; HTTP keep-alive is node's default.
-  const server = http.createServer({ keepAlive: true }, (req, res) => {
+  const logger = options.logger.child({ receiver: 'http' });
+  const ctx: Context = { ...options, logger, closing: false, authenticate: bearerAuthenticator(options.authTokens ?? []) };
+  const warning = cleartextTokenWarning(options);
+  if (warning !== undefined) logger.warn(warning);
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res, ctx).catch((err: unknown) => {
       // handle() answers every failure itself; reaching here means even answering failed.
       ctx.logger.error({ err }, 'http handler failed');
       res.destroy();
     });
-  });
+  };
+  // keepAlive here is TCP keep-alive on accepted sockets; HTTP keep-alive is node's default.
+  let server: http.Server | https.Server;
+  if (options.tls === undefined) {
+    server = http.createServer({ keepAlive: true }, listener);
+  } else {
+    const { cert, key, clientCa } = await loadTls(options.tls);
+    // With a client CA, requestCert asks for a certificate and rejectUnauthorized (node's default, spelled
+    // out because it is the point) ends the handshake when none, or one not signed by that CA, comes.
+    server = https.createServer(
+      { cert, key, ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: true }), keepAlive: true },
+      listener,
+    );
+    // Plain-text clients, scanners and refused client certificates end here. Debug, not warn: anyone who
+    // can reach the port can cause these, and they would flood the log.
+    server.on('tlsClientError', (err, socket) => {
+      logger.debug({ peer: socket.remoteAddress, err: err.message }, 'TLS handshake failed');
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -63,6 +92,7 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
   return {
     host: address.address,
     port: address.port,
+    scheme: options.tls === undefined ? 'http' : 'https',
     shutdown(deadlineMs: number): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         ctx.closing = true;
@@ -86,6 +116,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const signal = SIGNAL_BY_PATH.get(path);
   const encoding = encodingOf(req.headers['content-type']);
   try {
+    // First, so an unauthenticated client learns nothing else (not even which paths exist), and before
+    // the body is read, so it cannot make us buffer or inflate anything.
+    const refused = ctx.authenticate?.(req.headers.authorization);
+    if (refused !== undefined) throw refused;
     if (signal === undefined) throw new OtlpError('not_found', `no OTLP endpoint at ${path}`);
     if (req.method !== 'POST') throw new OtlpError('method_not_allowed', `${req.method} not allowed, use POST`);
     if (encoding === undefined) {
@@ -119,12 +153,15 @@ async function sendError(
   const outcome = outcomeOf(err.kind);
   const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE[encoding] };
   if (err.kind === 'method_not_allowed') headers['Allow'] = 'POST';
+  if (err.kind === 'unauthenticated') headers['WWW-Authenticate'] = WWW_AUTHENTICATE;
   if (outcome.retryable && err.retryAfterMs !== undefined) {
     headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
   }
 
   const log = { status: outcome.http, path: req.url, kind: err.kind };
-  if (outcome.retryable) ctx.logger.warn(log, err.message);
+  // Who was refused is worth an operator's attention; the message names what was wrong, never a token.
+  if (err.kind === 'unauthenticated') ctx.logger.warn({ ...log, peer: req.socket.remoteAddress }, err.message);
+  else if (outcome.retryable) ctx.logger.warn(log, err.message);
   else if (err.kind === 'internal') ctx.logger.error({ ...log, err }, err.message);
   else ctx.logger.debug(log, err.message);
 
