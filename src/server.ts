@@ -48,20 +48,29 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   return { url: db.url, embedded: true, stop: () => db.stop() };
 }
 
-/** Applies pending migrations and creates the partitions ahead; safe to run from several processes. */
+/**
+ * Applies pending migrations (a failure stops the start), then runs maintenance once (a failure is
+ * logged: the DEFAULT partitions take any row meanwhile, and the next run retries). Safe to run from
+ * several processes at once.
+ */
 export async function prepareSchema(url: string, config: Config, logger: Logger): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const applied = await migrate(client);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    await maintain(client, config, logger);
+    await maintain(client, config, logger).catch((err: Error) =>
+      logger.warn({ err: err.message }, 'maintenance at start failed; it runs again in 10 minutes'),
+    );
   } finally {
     await client.end();
   }
 }
 
-/** Partitions ahead, and forgetting request digests past the dedupe window. */
+/**
+ * Partitions: created ahead, days blocked by DEFAULT rows unblocked, expired ones dropped
+ * (src/db/retention.ts); and request digests past the dedupe window forgotten.
+ */
 async function maintain(client: pg.ClientBase, config: Config, logger: Logger): Promise<void> {
   const report = await maintainPartitions(client, {
     daysAhead: config.partitionDaysAhead,

@@ -285,7 +285,7 @@ export const OPTIONS = {
     default: '3',
     min: 1,
     max: 366,
-    help: 'daily partitions created ahead of today (checked at start and hourly)',
+    help: 'daily partitions created ahead of today (checked at start and every 10 minutes)',
   },
   logLevel: {
     flag: 'log-level',
