@@ -23,3 +23,15 @@ export function telemetryUrl(server: RunningServer): string {
   if (!server.telemetry) throw new Error('this server has no telemetry endpoint (a --workers worker)');
   return `http://127.0.0.1:${server.telemetry.port}`;
 }
+
+/** The server's /metrics as series (name with labels) → value. */
+export async function scrapeMetrics(server: RunningServer): Promise<Map<string, number>> {
+  const text = await (await fetch(`${telemetryUrl(server)}/metrics`)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const at = line.lastIndexOf(' ');
+    values.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return values;
+}

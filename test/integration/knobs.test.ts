@@ -6,7 +6,7 @@ import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase, query } from '../helpers/database.js';
 import { httpPost } from '../helpers/otlp.js';
 import { sendOnce, spanRequest, succeeded } from '../helpers/sender.js';
-import { startTestServer, telemetryUrl } from '../helpers/server.js';
+import { scrapeMetrics, startTestServer, telemetryUrl } from '../helpers/server.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer | undefined;
@@ -32,16 +32,7 @@ async function start(flags: Record<string, string>): Promise<RunningServer> {
 
 const ports = (s: RunningServer) => ({ grpc: s.grpc.port, http: s.http.port });
 
-async function scrape(s: RunningServer): Promise<Map<string, number>> {
-  const text = await (await fetch(`${telemetryUrl(s)}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line === '') continue;
-    const at = line.lastIndexOf(' ');
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
-}
+const scrape = scrapeMetrics;
 
 /** Backends of this server's pool, as PostgreSQL sees them. */
 async function poolBackends(): Promise<{ pid: number; backend_start: Date }[]> {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase, query } from '../helpers/database.js';
 import { sendOnce, spanRequest, succeeded, type Transport } from '../helpers/sender.js';
-import { startTestServer, telemetryUrl } from '../helpers/server.js';
+import { scrapeMetrics, startTestServer } from '../helpers/server.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer;
@@ -24,11 +24,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${telemetryUrl(server)}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(name));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const metric = async (name: string): Promise<number> => (await scrapeMetrics(server)).get(name) ?? 0;
 
 describe('a request the database refuses', () => {
   it('is refused alone and permanently; the requests batched with it are committed', async () => {

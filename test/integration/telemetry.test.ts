@@ -4,7 +4,7 @@ import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { httpPost } from '../helpers/otlp.js';
 import { sendOnce, spanRequest } from '../helpers/sender.js';
-import { startTestServer, telemetryUrl } from '../helpers/server.js';
+import { scrapeMetrics, startTestServer, telemetryUrl } from '../helpers/server.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer;
@@ -18,17 +18,6 @@ afterAll(async () => {
   await server?.shutdown();
   await db?.drop();
 });
-
-async function scrape(): Promise<Map<string, number>> {
-  const text = await (await fetch(`${telemetryUrl(server)}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line === '') continue;
-    const at = line.lastIndexOf(' ');
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
-}
 
 const T = String(BigInt(Date.now()) * 1_000_000n);
 
@@ -47,7 +36,7 @@ describe('self-telemetry', () => {
     const partial = { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '', spanId: '0102030405060708', name: 'x' }] }] }] };
     await httpPost(ports.http, '/v1/traces', JSON.stringify(partial), { 'Content-Type': 'application/json' });
 
-    const m = await scrape();
+    const m = await scrapeMetrics(server);
     expect(m.get('otlp_pg_receiver_accepted_spans_total')).toBe(21);
     expect(m.get('otlp_pg_exporter_sent_spans_total')).toBe(21);
     expect(m.get('otlp_pg_receiver_accepted_log_records_total')).toBe(2);

@@ -7,29 +7,16 @@ import protobuf from 'protobufjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Signal, SignalRequests } from '../../src/decode/types.js';
 import { OtlpError } from '../../src/errors.js';
-import type { ExportResult, Exporter } from '../../src/pipeline/types.js';
 import { startGrpcReceiver } from '../../src/receiver/grpc.js';
+import type { Exporter } from '../../src/pipeline/types.js';
 import type { Receiver } from '../../src/receiver/types.js';
+import { FakeExporter } from '../helpers/fake-exporter.js';
 
 const LIMIT = 64 * 1024;
 const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const LOGS = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 const METRICS = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
-/** Records what it was handed; answers with `outcome` (a result, or an error to throw). */
-class FakeExporter implements Exporter {
-  calls: { signal: Signal; request: SignalRequests[Signal]; bytes: number }[] = [];
-  outcome: ExportResult | Error = { rejected: 0, message: '' };
-  /** When set, export waits for it before answering. */
-  gate: Promise<void> | undefined;
-
-  async export<S extends Signal>(signal: S, body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult> {
-    this.calls.push({ signal, request: decode(body), bytes: body.length });
-    await this.gate;
-    if (this.outcome instanceof Error) throw this.outcome;
-    return this.outcome;
-  }
-}
 
 // Wire facts written out here rather than loaded from proto/, so the test does not share a mistake with it.
 const wire = protobuf.Root.fromJSON({
