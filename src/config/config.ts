@@ -176,11 +176,14 @@ export function redactUrl(url: string): string {
 /** `--help` text, generated from the option table. */
 export function helpText(): string {
   const lines = [
-    'Usage: otlp-pg [serve|migrate] [options]',
+    'Usage: otlp-pg [serve|migrate] [options]   |   otlp-pg export|doctor|loadgen [their options]',
     '',
     'Commands:',
     '  serve     receive OTLP over gRPC and HTTP and store it in PostgreSQL (default)',
     '  migrate   apply pending database migrations and exit',
+    '  export    read stored telemetry back as OTLP/JSON requests (otlp-pg export --help)',
+    '  doctor    check a database against what otlp-pg needs (otlp-pg doctor --help)',
+    '  loadgen   send OTLP load to any endpoint (otlp-pg loadgen --help)',
     '',
     'Options (each also read from the environment variable shown, and from --config):',
     '  --config <file>  [OTLP_PG_CONFIG]',

