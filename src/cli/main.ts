@@ -1,8 +1,13 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { ConfigError, helpText, loadConfig, redactUrl, type Config } from '../config/config.js';
+import { ConfigError, helpText, loadConfig, type Config, type FileValues } from '../config/config.js';
 import { OPTIONS } from '../config/options.js';
-import { startServer, openDatabase, prepareSchema, type RunningServer } from '../server.js';
+import { runExport } from './export.js';
+import { runDoctor } from './doctor.js';
+import { runLoadgen } from '../loadgen/cli.js';
+import { readConfigFile } from '../config/file.js';
+import { openDatabase, prepareSchema } from '../server.js';
+import { serve } from './serve.js';
 
 const COMMANDS = ['serve', 'migrate'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -11,10 +16,17 @@ type Command = (typeof COMMANDS)[number];
  * Commands with arguments of their own (not the server's options): each parses its argv and
  * returns the process exit code.
  */
-const TOOLS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = {};
+const TOOLS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = {
+  export: runExport,
+  doctor: runDoctor,
+  loadgen: runLoadgen,
+};
 
 function parseCommandLine(argv: string[]): { command: Command; flags: Record<string, string | undefined>; help: boolean } {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    config: { type: 'string' },
+  };
   for (const spec of Object.values(OPTIONS)) options[spec.flag] = { type: 'string' };
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const [first, ...rest] = positionals;
@@ -23,51 +35,6 @@ function parseCommandLine(argv: string[]): { command: Command; flags: Record<str
   if (rest.length > 0) throw new ConfigError([`unexpected arguments: ${rest.join(' ')}`]);
   const { help, ...flags } = values;
   return { command, flags: flags as Record<string, string | undefined>, help: help === true };
-}
-
-function banner(server: RunningServer): string {
-  const grpc = `${server.grpc.host}:${server.grpc.port}`;
-  const http = `http://${server.http.host}:${server.http.port}`;
-  const url = server.database.embedded ? server.database.url : redactUrl(server.database.url);
-  return [
-    '',
-    'otlp-pg is receiving OpenTelemetry data',
-    `  OTLP/gRPC  ${grpc}`,
-    `  OTLP/HTTP  ${http}  (POST /v1/traces, protobuf or JSON)`,
-    '',
-    'Point an OpenTelemetry SDK at it:',
-    `  export OTEL_EXPORTER_OTLP_ENDPOINT=${http}   OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`,
-    `  (or for gRPC: OTEL_EXPORTER_OTLP_ENDPOINT=http://${grpc}  OTEL_EXPORTER_OTLP_PROTOCOL=grpc)`,
-    '',
-    'Query the data:',
-    `  psql '${url}'`,
-    '',
-  ].join('\n');
-}
-
-async function serve(config: Config, logger: pino.Logger): Promise<void> {
-  const server = await startServer(config, logger);
-  process.stdout.write(banner(server));
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    // `npm start` forwards the terminal's SIGINT to us, which has sent it too: a repeated signal
-    // must not cut the drain short. Shutdown is bounded by --shutdown-timeout anyway.
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
-    server.shutdown().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 async function migrateOnly(config: Config, logger: pino.Logger): Promise<void> {
@@ -91,7 +58,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${helpText()}\n`);
       return 0;
     }
-    config = loadConfig(parsed.flags, process.env);
+    const { config: configFile, ...flags } = parsed.flags;
+    const file = configFile ?? process.env.OTLP_PG_CONFIG;
+    const fromFile: FileValues | undefined = file ? { file, values: readConfigFile(file) } : undefined;
+    config = loadConfig(flags, process.env, fromFile);
   } catch (err) {
     process.stderr.write(`otlp-pg: ${(err as Error).message}\n\n${helpText()}\n`);
     return 2;

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Signal } from '../decode/types.js';
+import type { RunStats } from './stats.js';
+import { render, type Template } from './template.js';
+import type { Transport } from './transport.js';
+
+export interface ReplayOptions {
+  readonly templates: readonly Template[];
+  /** The wall-clock time (ms) the templates' timestamps were built around. */
+  readonly builtAtMs: number;
+  /** Relative share of requests per signal; signals without templates are ignored. */
+  readonly weights: Readonly<Partial<Record<Signal, number>>>;
+  /** Requests in flight at most: the generator's memory is this many request buffers. */
+  readonly concurrency: number;
+  /** Items (spans + log records + data points) per second; 0 sends as fast as answers come back. */
+  readonly itemsPerSecond: number;
+  /** Stop sending after this long (0: no limit). */
+  readonly durationMs: number;
+  /** Stop sending after this many requests (0: no limit). */
+  readonly maxRequests: number;
+  readonly transport: Transport;
+  readonly stats: RunStats;
+  /** Aborting stops sending; requests in flight are still waited for. */
+  readonly stop?: AbortSignal;
+}
+
+export interface ReplayResult {
+  /** From the first send to the last answer. */
+  readonly elapsedMs: number;
+  /** Items that were due under the target rate but not sent (0 when it was kept, or flat out). */
+  readonly behindItems: number;
+}
+
+/**
+ * Picks the next template: signals by smooth weighted round robin (nginx's algorithm, so a
+ * 3:1 mix interleaves as a a b a a a b a rather than in bursts), and each signal's templates in turn.
+ */
+export class TemplateMix {
+  private readonly signals: { signal: Signal; weight: number; current: number; templates: Template[]; next: number }[] = [];
+  private readonly totalWeight: number;
+  /** Mean items per request under this mix. */
+  readonly meanItems: number;
+
+  constructor(templates: readonly Template[], weights: Readonly<Partial<Record<Signal, number>>>) {
+    for (const [signal, weight] of Object.entries(weights) as [Signal, number][]) {
+      const own = templates.filter((t) => t.signal === signal);
+      if (weight > 0 && own.length > 0) this.signals.push({ signal, weight, current: 0, templates: own, next: 0 });
+    }
+    if (this.signals.length === 0) throw new Error('no requests to send: no template matches the signal mix');
+    this.totalWeight = this.signals.reduce((n, s) => n + s.weight, 0);
+    this.meanItems =
+      this.signals.reduce((n, s) => n + (s.weight * s.templates.reduce((m, t) => m + t.items, 0)) / s.templates.length, 0) / this.totalWeight;
+  }
+
+  next(): Template {
+    let best = this.signals[0] as (typeof this.signals)[number];
+    for (const s of this.signals) {
+      s.current += s.weight;
+      if (s.current > best.current) best = s;
+    }
+    best.current -= this.totalWeight;
+    return best.templates[best.next++ % best.templates.length] as Template;
+  }
+}
+
+/**
+ * Where a run's sequence numbers start: a random point, so two runs (or a warm-up and the run after
+ * it) never produce the same trace ids from the same templates.
+ */
+export function randomSeq(): bigint {
+  return BigInt(`0x${randomBytes(8).toString('hex')}`);
+}
+
+/**
+ * How far a send moves its template's timestamps: to the current millisecond, plus a sub-millisecond
+ * part taken from the sequence number, so that no two sends of one template carry the same bytes
+ * even within a millisecond (a backend that deduplicates retried requests by digest would
+ * otherwise acknowledge the second without storing it).
+ */
+export function sendShiftNs(builtAtMs: number, seq: bigint, nowMs = Date.now()): bigint {
+  return BigInt(nowMs - builtAtMs) * 1_000_000n + (seq % 1_000_000n);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends the templates, each send with fresh trace ids and current timestamps, with at most
+ * `concurrency` requests in flight: flat out, or at `itemsPerSecond` (open loop: sends are due
+ * on a fixed schedule; when the concurrency bound holds them back they go late, and the
+ * shortfall is reported rather than hidden). Resolves once every request sent is answered.
+ */
+export async function replay(options: ReplayOptions): Promise<ReplayResult> {
+  const mix = new TemplateMix(options.templates, options.weights);
+  const { transport, stats } = options;
+  const start = performance.now();
+  let inFlight = 0;
+  let requests = 0;
+  let itemsSent = 0;
+  let seq = randomSeq();
+  let lastAnswer = start;
+  let wake: (() => void) | undefined;
+  const answered = (): void => {
+    inFlight--;
+    lastAnswer = performance.now();
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const slotFree = (): Promise<void> => new Promise((resolve) => (wake = resolve));
+
+  const send = (t: Template): void => {
+    seq = BigInt.asUintN(64, seq + 1n);
+    const shiftNs = sendShiftNs(options.builtAtMs, seq);
+    const body = render(t, seq, shiftNs);
+    const sentAt = performance.now();
+    stats.sent(t.signal, t.items);
+    inFlight++;
+    transport.send(t.signal, body).then(
+      (outcome) => {
+        if (outcome.ok) stats.acked(t.signal, t.items, outcome.rejected, (performance.now() - sentAt) * 1000);
+        else stats.refused(t.signal, t.items, outcome.reason, outcome.message);
+        answered();
+      },
+      (err: unknown) => {
+        stats.refused(t.signal, t.items, 'client error', (err as Error).message);
+        answered();
+      },
+    );
+  };
+
+  for (;;) {
+    const now = performance.now();
+    if (options.stop?.aborted) break;
+    if (options.durationMs > 0 && now - start >= options.durationMs) break;
+    if (options.maxRequests > 0 && requests >= options.maxRequests) break;
+    if (inFlight >= options.concurrency) {
+      await slotFree();
+      continue;
+    }
+    if (options.itemsPerSecond > 0) {
+      const due = start + (itemsSent / options.itemsPerSecond) * 1000;
+      if (due > now) {
+        await sleep(Math.max(1, Math.min(due - now, options.durationMs > 0 ? start + options.durationMs - now : Infinity)));
+        continue;
+      }
+    }
+    const t = mix.next();
+    send(t);
+    requests++;
+    itemsSent += t.items;
+  }
+  while (inFlight > 0) await slotFree();
+
+  const elapsedMs = Math.max(lastAnswer - start, 1);
+  const asked = options.itemsPerSecond > 0 && options.durationMs > 0 ? (options.itemsPerSecond * Math.min(elapsedMs, options.durationMs)) / 1000 : 0;
+  return { elapsedMs, behindItems: Math.max(0, Math.round(asked - itemsSent)) };
+}

@@ -1,0 +1,93 @@
+import type { Signal } from '../decode/types.js';
+
+// A request is serialized once and replayed many times. Replaying the very same bytes would store
+// the same trace ids over and over (every trace summary an UPDATE of one row instead of an INSERT)
+// and timestamps that age as the run goes on; real traffic has neither. So a template also knows
+// where in its bytes each trace id and each timestamp sits, and every send rewrites those bytes in
+// a copy: trace ids varied by the send's sequence number, timestamps moved to the send time. That
+// costs a buffer copy and a few hundred small writes per request, not a new serialization.
+
+/** One serialized Export*ServiceRequest and where to rewrite it. */
+export interface Template {
+  readonly signal: Signal;
+  readonly bytes: Buffer;
+  /** Spans, log records or data points in the request. */
+  readonly items: number;
+  /** Service (resource service.name) the request comes from. */
+  readonly service: string;
+  /** For each distinct trace id: every offset of its 16 bytes. */
+  readonly traceIdSlots: readonly (readonly number[])[];
+  /** For each distinct fixed64 timestamp: its value at build time and every offset of its 8 bytes. */
+  readonly timeSlots: readonly { readonly builtAt: bigint; readonly offsets: readonly number[] }[];
+}
+
+function offsetsOf(haystack: Buffer, needle: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) out.push(at);
+  return out;
+}
+
+function uint64LE(value: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(value);
+  return b;
+}
+
+/**
+ * Locates the given trace ids and timestamps in `bytes`. They are found by value: trace ids are
+ * 16 random bytes and timestamps 8 bytes of nanoseconds, which no other field of a request repeats
+ * by chance. Values not present (an SDK may drop what it does not serialize) have no slot.
+ */
+export function makeTemplate(
+  signal: Signal,
+  service: string,
+  bytes: Uint8Array,
+  items: number,
+  traceIds: Iterable<Uint8Array>,
+  times: Iterable<bigint>,
+): Template {
+  const buf = Buffer.from(bytes);
+  const traceIdSlots: number[][] = [];
+  const seenIds = new Set<string>();
+  for (const id of traceIds) {
+    const key = Buffer.from(id).toString('hex');
+    if (id.length !== 16 || seenIds.has(key)) continue;
+    seenIds.add(key);
+    const offsets = offsetsOf(buf, Buffer.from(id));
+    if (offsets.length > 0) traceIdSlots.push(offsets);
+  }
+  const timeSlots: { builtAt: bigint; offsets: number[] }[] = [];
+  for (const builtAt of new Set(times)) {
+    if (builtAt <= 0n) continue;
+    const offsets = offsetsOf(buf, uint64LE(builtAt));
+    if (offsets.length > 0) timeSlots.push({ builtAt, offsets });
+  }
+  return { signal, service, bytes: buf, items, traceIdSlots, timeSlots };
+}
+
+/**
+ * The bytes to send for the request numbered `seq` made from this template, its timestamps moved
+ * by `shiftNs`. The low 8 bytes of each trace id are XORed with `seq`, so ids differ between sends
+ * with different numbers while the spans of one trace keep sharing theirs.
+ */
+export function render(template: Template, seq: bigint, shiftNs: bigint): Buffer {
+  const out = Buffer.from(template.bytes);
+  const mask = BigInt.asUintN(64, seq);
+  for (const offsets of template.traceIdSlots) {
+    const first = offsets[0] as number;
+    const varied = out.readBigUInt64BE(first + 8) ^ mask;
+    for (const at of offsets) out.writeBigUInt64BE(varied, at + 8);
+  }
+  for (const { builtAt, offsets } of template.timeSlots) {
+    const t = BigInt.asUintN(64, builtAt + shiftNs);
+    for (const at of offsets) out.writeBigUInt64LE(t, at);
+  }
+  return out;
+}
+
+/** The trace id `render` makes of `id` for send `seq`: what a test or the bench expects to find stored. */
+export function variedTraceId(id: Uint8Array, seq: bigint): Uint8Array {
+  const out = Buffer.from(id);
+  out.writeBigUInt64BE(out.readBigUInt64BE(8) ^ BigInt.asUintN(64, seq), 8);
+  return out;
+}
