@@ -41,6 +41,8 @@ export interface BenchResults {
   readonly headline: { readonly signal: Signal; readonly e2e: EndToEndResult; readonly raw: RawResult; readonly ratio: number }[];
   readonly latency: { readonly signal: Signal; readonly maxRate: number; readonly result: EndToEndResult }[];
   readonly transports: EndToEndResult[];
+  /** Traces flat out with request digests recorded (--dedupe, the default) and without. */
+  dedupe?: { readonly on: EndToEndResult; readonly off: EndToEndResult };
   copyVsInsert?: CopyVsInsertResult;
   readonly sweeps: SweepPoint[];
   queries?: { readonly spans: number; readonly logs: number; readonly points: number; readonly loadSeconds: number; readonly timings: QueryTiming[] };
@@ -193,6 +195,17 @@ export function markdownReport(r: BenchResults): string {
   );
   if (r.transports.length > 0) {
     push('### Transports (traces, flat out)', '', table(['transport', ...E2E_HEAD], r.transports.map((x) => [x.protocol, ...e2eRow(x, r.machine.cores)])), '');
+  }
+  if (r.dedupe) {
+    const { on, off } = r.dedupe;
+    push(
+      '### Request-digest dedupe (traces, flat out)',
+      '',
+      `The cost of recording every committed request's digest in its transaction (\`--dedupe\`, the default) against plain COPY (\`--dedupe false\`): ${((1 - on.rowsPerSecond / off.rowsPerSecond) * 100).toFixed(1)} % of the rows/s.`,
+      '',
+      table(['dedupe', ...E2E_HEAD], [['on (default)', ...e2eRow(on, r.machine.cores)], ['off', ...e2eRow(off, r.machine.cores)]]),
+      '',
+    );
   }
   if (r.copyVsInsert) {
     const c = r.copyVsInsert;

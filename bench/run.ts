@@ -277,6 +277,10 @@ async function main(): Promise<void> {
       await save();
     }
 
+    log('   request-digest dedupe (traces): on, the default, against off');
+    results.dedupe = { on: results.headline[0]?.e2e as EndToEndResult, off: await e2e('traces', { serverFlags: ['--dedupe', 'false'] }) };
+    await save();
+
     log('4. COPY vs multi-row INSERT');
     {
       const copyDb = await freshDatabase(server, 'copy', true);

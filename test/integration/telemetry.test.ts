@@ -52,7 +52,7 @@ describe('self-telemetry', () => {
     expect(m.get('otlp_pg_inflight_bytes')).toBe(0);
     expect(m.get('otlp_pg_inflight_bytes_capacity')).toBe(64 * 1024 * 1024);
     expect(m.get('otlp_pg_pool_connections{state="max"}')).toBe(5);
-    expect(m.get('otlp_pg_exporter_queue_capacity')).toBe(4);
+    expect(m.get('otlp_pg_exporter_queue_capacity')).toBe(2);
   });
 
   it('answers /healthz and /readyz', async () => {
