@@ -28,6 +28,8 @@ export interface EndToEndOptions {
   readonly durationMs: number;
   /** Node flags for the server process (e.g. --cpu-prof). */
   readonly nodeFlags?: readonly string[];
+  /** Runs on the fresh database before otlp-pg starts on it (e.g. a PostgreSQL setting changed). */
+  readonly prepare?: (databaseUrl: string) => Promise<void>;
 }
 
 export interface EndToEndResult {
@@ -63,6 +65,7 @@ const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 export async function endToEnd(options: EndToEndOptions): Promise<EndToEndResult> {
   const db = await freshDatabase(options.server, `e2e_${options.signal}`, false);
   try {
+    await options.prepare?.(db.url);
     const server = await startServerProcess({
       databaseUrl: db.url,
       flags: options.serverFlags,

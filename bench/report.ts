@@ -2,6 +2,7 @@
 // report: every figure in it comes from that run.
 
 import type { Signal } from '../src/decode/types.js';
+import type { TuningResult } from './tuning.js';
 import type { RequestShape } from '../src/loadgen/build-requests.js';
 import type { CopyVsInsertResult } from './copy-vs-insert.js';
 import type { EndToEndResult } from './end-to-end.js';
@@ -24,7 +25,7 @@ export interface SweepPoint {
 }
 
 export interface BenchResults {
-  readonly mode: 'full' | 'quick';
+  readonly mode: 'full' | 'quick' | 'tuning';
   readonly command: string;
   readonly startedAt: string;
   durationSeconds: number;
@@ -47,6 +48,8 @@ export interface BenchResults {
   readonly sweeps: SweepPoint[];
   queries?: { readonly spans: number; readonly logs: number; readonly points: number; readonly loadSeconds: number; readonly timings: QueryTiming[] };
   readonly profiles: { readonly signal: Signal; readonly rowsPerSecond: number; readonly processes: number; readonly summary: ProfileSummary }[];
+  /** `--tuning`: traces flat out under PostgreSQL-side variations, against a baseline of the same run. */
+  readonly tuning: TuningResult[];
 }
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
@@ -155,6 +158,22 @@ export function markdownReport(r: BenchResults): string {
       `and a disturbed measurement is taken again while the run's budget lasts, keeping the less disturbed (${r.reruns} taken again). ` +
       'One run per figure: figures are from this machine and this run only.',
     '',
+  );
+  if (r.mode === 'tuning') {
+    const base = r.tuning[0]?.result.rowsPerSecond ?? 0;
+    push(
+      '## PostgreSQL-side choices (traces, OTLP/gRPC flat out)',
+      '',
+      'Each row: a fresh database, otlp-pg with its defaults, one change. "vs defaults" is rows/s against the first row of this run.',
+      '',
+      table(
+        ['change', 'why it matters', 'vs defaults', ...E2E_HEAD],
+        r.tuning.map((t) => [t.label, t.why, base ? `${(t.result.rowsPerSecond / base).toFixed(2)} ×` : '', ...e2eRow(t.result, r.machine.cores)]),
+      ),
+    );
+    return lines.join('\n');
+  }
+  push(
     '## Targets',
     '',
     table(['target', 'measured', 'met'], targetChecks(r).map((t) => [t.target, t.measured, t.met === undefined ? 'n/a (quick mode: too few rows)' : t.met ? 'yes' : '**no**'])),
@@ -302,6 +321,8 @@ export function bestSettings(r: BenchResults): string[][] {
 /** The few lines printed at the end of a run. */
 export function consoleSummary(r: BenchResults): string {
   const lines = [`otlp-pg bench (${r.mode}): ${r.machine.cores} cores shared by server, PostgreSQL ${r.postgres.version} and load generator`];
+  for (const t of r.tuning) lines.push(`  ${t.label.padEnd(40)} ${n(t.result.rowsPerSecond).padStart(7)} rows/s`);
+  if (r.mode === 'tuning') return lines.join('\n');
   for (const h of r.headline) {
     lines.push(
       `  ${h.signal.padEnd(8)} end-to-end ${n(h.e2e.rowsPerSecond).padStart(7)} rows/s = ${h.ratio.toFixed(2)} × raw COPY ${n(h.raw.rowsPerSecond)}/s;` +

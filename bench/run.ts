@@ -21,6 +21,7 @@ import { readmeQueries, timeQueries } from './queries.js';
 import { rawCopy } from './raw-copy.js';
 import { consoleSummary, markdownReport, type BenchResults, type RawResult } from './report.js';
 import { rowSource } from './rows.js';
+import { TUNING_SCENARIOS } from './tuning.js';
 
 const SIGNALS: readonly Signal[] = ['traces', 'logs', 'metrics'];
 
@@ -126,9 +127,9 @@ function serverFlags(signal: Signal, s: Setting): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, profile: { type: 'boolean' } }, strict: true });
-  const mode = values.quick ? 'quick' : 'full';
-  const plan: Plan = { ...(mode === 'quick' ? QUICK : FULL), ...(values.profile ? { profile: SIGNALS } : {}) };
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, tuning: { type: 'boolean' } }, strict: true });
+  const mode = values.tuning ? 'tuning' : values.quick ? 'quick' : 'full';
+  const plan: Plan = { ...(mode === 'full' ? FULL : QUICK), ...(values.profile ? { profile: SIGNALS } : {}) };
   const argv = process.argv.slice(2).join(' ');
   const command = process.env.npm_lifecycle_event === 'bench' ? `npm run bench${argv ? ` -- ${argv}` : ''}` : `tsx bench/run.ts ${argv}`.trim();
   const shape = defaultLoadgenOptions();
@@ -165,12 +166,13 @@ async function main(): Promise<void> {
     transports: [],
     sweeps: [],
     profiles: [],
+    tuning: [],
   };
   const save = async (): Promise<void> => {
     results.durationSeconds = (performance.now() - began) / 1000;
     await writeFile(path.join(outDir, `${mode}.json`), `${JSON.stringify(results, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
     await writeFile(path.join(outDir, `${mode}.md`), `${markdownReport(results)}\n`);
-    await writeFile(path.join(outDir, `${mode}.svg`), chartSvg(results));
+    if (mode !== 'tuning') await writeFile(path.join(outDir, `${mode}.svg`), chartSvg(results));
   };
 
   const quiet = async (): Promise<void> => {
@@ -253,6 +255,20 @@ async function main(): Promise<void> {
   };
 
   try {
+    if (mode === 'tuning') {
+      log('PostgreSQL-side choices, traces flat out');
+      for (const scenario of TUNING_SCENARIOS) {
+        const result = await e2e('traces', {
+          serverFlags: scenario.serverFlags,
+          warmupMs: FULL.sweepWarmupMs,
+          durationMs: FULL.measureMs,
+          ...(scenario.prepare ? { prepare: scenario.prepare } : {}),
+        });
+        results.tuning.push({ label: scenario.label, why: scenario.why, result });
+        await save();
+      }
+      return;
+    }
     log('1. end-to-end (OTLP/gRPC flat out) and the raw COPY limit');
     for (const signal of SIGNALS) {
       const e = await e2e(signal);
