@@ -3,7 +3,6 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
-import protobuf from 'protobufjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Signal, SignalRequests } from '../../src/decode/types.js';
 import { OtlpError } from '../../src/errors.js';
@@ -11,6 +10,7 @@ import { startGrpcReceiver } from '../../src/receiver/grpc.js';
 import type { Exporter } from '../../src/pipeline/types.js';
 import type { Receiver } from '../../src/receiver/types.js';
 import { FakeExporter } from '../helpers/fake-exporter.js';
+import { decodeWire, traceRequestProtobuf } from '../helpers/wire.js';
 
 const LIMIT = 64 * 1024;
 const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -18,31 +18,6 @@ const LOGS = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 const METRICS = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
 
-// Wire facts written out here rather than loaded from proto/, so the test does not share a mistake with it.
-const wire = protobuf.Root.fromJSON({
-  nested: {
-    Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 }, details: { rule: 'repeated', type: 'Any', id: 3 } } },
-    Any: { fields: { type_url: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } },
-    RetryInfo: { fields: { retry_delay: { type: 'Duration', id: 1 } } },
-    Duration: { fields: { seconds: { type: 'int64', id: 1 }, nanos: { type: 'int32', id: 2 } } },
-    ExportTraceServiceResponse: { fields: { partial_success: { type: 'PartialSuccess', id: 1 } } },
-    PartialSuccess: { fields: { rejected_spans: { type: 'int64', id: 1 }, error_message: { type: 'string', id: 2 } } },
-  },
-});
-const decodeWire = (type: string, bytes: Uint8Array): Record<string, unknown> =>
-  wire.lookupType(type).toObject(wire.lookupType(type).decode(bytes), { longs: Number, defaults: true });
-
-/** ExportTraceServiceRequest { resource_spans { scope_spans { spans { trace_id, span_id, name } } } }. */
-function traceRequest(spanName: string): Buffer {
-  const span = protobuf.Writer.create()
-    .uint32((1 << 3) | 2).bytes(Buffer.alloc(16, 0xab))
-    .uint32((2 << 3) | 2).bytes(Buffer.alloc(8, 0xcd))
-    .uint32((5 << 3) | 2).string(spanName)
-    .finish();
-  const scopeSpans = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(span).finish();
-  const resourceSpans = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(scopeSpans).finish();
-  return Buffer.from(protobuf.Writer.create().uint32((1 << 3) | 2).bytes(resourceSpans).finish());
-}
 
 function firstSpanName(request: SignalRequests[Signal] | undefined): string | undefined {
   return request !== undefined && 'resourceSpans' in request
@@ -95,7 +70,7 @@ describe('gRPC receiver: export', () => {
   });
 
   it('decodes the raw request, exports it and answers an empty response', async () => {
-    const body = traceRequest('grpc-span');
+    const body = traceRequestProtobuf('grpc-span');
     const { err, value } = await unary(client, TRACES, body);
     expect(err).toBeNull();
     expect(value?.length).toBe(0);
@@ -113,7 +88,7 @@ describe('gRPC receiver: export', () => {
 
   it('reports partial success in the response', async () => {
     exporter.outcome = { rejected: 3, message: '3 spans had an empty trace id' };
-    const { err, value } = await unary(client, TRACES, traceRequest('x'));
+    const { err, value } = await unary(client, TRACES, traceRequestProtobuf('x'));
     expect(err).toBeNull();
     expect(decodeWire('ExportTraceServiceResponse', value ?? Buffer.alloc(0))).toEqual({
       partial_success: { rejected_spans: 3, error_message: '3 spans had an empty trace id' },
@@ -125,7 +100,7 @@ describe('gRPC receiver: export', () => {
       'grpc.default_compression_algorithm': 2, // gzip
     });
     try {
-      const { err } = await unary(gzipClient, TRACES, traceRequest('gzipped'));
+      const { err } = await unary(gzipClient, TRACES, traceRequestProtobuf('gzipped'));
       expect(err).toBeNull();
       expect(firstSpanName(exporter.calls[0]?.request)).toBe('gzipped');
     } finally {
@@ -137,7 +112,7 @@ describe('gRPC receiver: export', () => {
 describe('gRPC receiver: failures', () => {
   it('answers UNAVAILABLE with a RetryInfo in grpc-status-details-bin when retryable', async () => {
     exporter.outcome = new OtlpError('unavailable', 'database is down', 2500);
-    const { err } = await unary(client, TRACES, traceRequest('x'));
+    const { err } = await unary(client, TRACES, traceRequestProtobuf('x'));
     expect(err?.code).toBe(grpc.status.UNAVAILABLE);
     expect(err?.details).toBe('database is down');
     const [details] = err?.metadata.get('grpc-status-details-bin') ?? [];
@@ -154,7 +129,7 @@ describe('gRPC receiver: failures', () => {
 
   it('answers INVALID_ARGUMENT without RetryInfo when the database rejected the data', async () => {
     exporter.outcome = new OtlpError('data_rejected', 'invalid byte sequence');
-    const { err } = await unary(client, TRACES, traceRequest('x'));
+    const { err } = await unary(client, TRACES, traceRequestProtobuf('x'));
     expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err?.metadata.get('grpc-status-details-bin')).toEqual([]);
   });
@@ -167,7 +142,7 @@ describe('gRPC receiver: failures', () => {
 
   it('answers INTERNAL, not UNKNOWN, for an unexpected exception', async () => {
     exporter.outcome = new TypeError('undefined is not a function');
-    const { err } = await unary(client, TRACES, traceRequest('x'));
+    const { err } = await unary(client, TRACES, traceRequestProtobuf('x'));
     expect(err?.code).toBe(grpc.status.INTERNAL);
   });
 
@@ -175,7 +150,7 @@ describe('gRPC receiver: failures', () => {
     const { err } = await unary(client, TRACES, Buffer.alloc(LIMIT + 1));
     expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(exporter.calls).toHaveLength(0);
-    expect((await unary(client, TRACES, traceRequest('after'))).err).toBeNull();
+    expect((await unary(client, TRACES, traceRequestProtobuf('after'))).err).toBeNull();
   });
 
   it('answers RESOURCE_EXHAUSTED for a compressed message that inflates past the limit', async () => {
@@ -204,7 +179,7 @@ describe('gRPC receiver: shutdown', () => {
     const r = await start(own);
     const c = new grpc.Client(`127.0.0.1:${r.port}`, grpc.credentials.createInsecure());
     try {
-      const inFlight = unary(c, TRACES, traceRequest('x'));
+      const inFlight = unary(c, TRACES, traceRequestProtobuf('x'));
       await until(() => own.calls.length === 1);
       const stopped = r.shutdown(5000);
       setTimeout(open, 50);
@@ -221,7 +196,7 @@ describe('gRPC receiver: shutdown', () => {
     const r = await start(own);
     const c = new grpc.Client(`127.0.0.1:${r.port}`, grpc.credentials.createInsecure());
     try {
-      const inFlight = unary(c, TRACES, traceRequest('x'));
+      const inFlight = unary(c, TRACES, traceRequestProtobuf('x'));
       await until(() => own.calls.length === 1);
       const started = Date.now();
       await r.shutdown(100);
