@@ -1,46 +1,19 @@
 // Acceptance: the otlp-pg command on an embedded PostgreSQL, as `npm start` runs it: serves,
 // stores, stops on SIGINT with exit code 0 and no postgres left behind, and finds its data again.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/package-root.js';
 import { query } from '../helpers/database.js';
 import { httpPost } from '../helpers/otlp.js';
 import { freePort } from '../helpers/ports.js';
+import { runCli } from '../helpers/process.js';
 
 const dataDirs: string[] = [];
 afterAll(async () => {
   for (const d of dataDirs) await rm(d, { recursive: true, force: true });
 });
-
-interface Cli {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function runCli(args: string[]): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
-    cwd: packageRoot,
-    env: { ...process.env, DATABASE_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitFor(cli: Cli, text: string, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cli.output().includes(text)) {
-    if (Date.now() > until || cli.child.exitCode !== null) throw new Error(`"${text}" not seen; output:\n${cli.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function postgresProcesses(dataDir: string): string[] {
   const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
@@ -55,8 +28,8 @@ describe('otlp-pg serve on an embedded PostgreSQL', () => {
     const args = ['serve', '--data-dir', dataDir, '--embedded-port', String(pgPort), '--grpc-endpoint', `127.0.0.1:${grpcPort}`, '--http-endpoint', `127.0.0.1:${httpPort}`, '--telemetry-endpoint', '127.0.0.1:0'];
     const example = await import('../fixtures/otlp-examples/trace.json', { with: { type: 'json' } });
 
-    const first = runCli(args);
-    await waitFor(first, 'psql ');
+    const first = runCli(args, { DATABASE_URL: '' });
+    await first.waitFor('psql ');
     const psqlUrl = /psql '([^']+)'/.exec(first.output())?.[1] as string;
     expect(psqlUrl).toMatch(/^postgresql:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/otlp_pg$/);
     expect(first.output()).toContain(`OTLP/gRPC  127.0.0.1:${grpcPort}`);
@@ -67,8 +40,8 @@ describe('otlp-pg serve on an embedded PostgreSQL', () => {
     expect(await first.exited).toBe(0);
     expect(postgresProcesses(dataDir)).toEqual([]);
 
-    const second = runCli(args);
-    await waitFor(second, 'psql ');
+    const second = runCli(args, { DATABASE_URL: '' });
+    await second.waitFor('psql ');
     const rows = await query(psqlUrl, 'SELECT name FROM trace_spans');
     expect(rows).toEqual([{ name: "I'm a server span" }]);
     second.child.kill('SIGTERM');

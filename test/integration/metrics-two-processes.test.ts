@@ -1,43 +1,24 @@
 // Acceptance: two otlp-pg processes on one database, fed the same new metrics at the same moment,
 // both succeed and leave exactly one `metrics` row per stream.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/package-root.js';
 import { createTestDatabase, query } from '../helpers/database.js';
 import { httpPost } from '../helpers/otlp.js';
 import { freePort } from '../helpers/ports.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
-const children: ChildProcess[] = [];
+const servers: ServerProcess[] = [];
 
 afterAll(async () => {
-  for (const c of children) {
-    if (c.exitCode === null) {
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await exited;
-    }
-  }
+  for (const s of servers) await s.stop();
   await db?.drop();
 });
 
+/** One otlp-pg process (no --workers) on the test database; resolves to its HTTP port once serving. */
 async function startProcess(): Promise<number> {
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--grpc-endpoint', `127.0.0.1:${grpcPort}`, '--http-endpoint', `127.0.0.1:${httpPort}`, '--telemetry-endpoint', '127.0.0.1:0', '--workers', '1'],
-    { cwd: packageRoot, env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const until = Date.now() + 60_000;
-  while (!out.includes('psql ')) {
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`otlp-pg did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return httpPort;
+  const ports = { grpc: await freePort(), http: await freePort() };
+  servers.push(await startServerProcess(db.url, ports));
+  return ports.http;
 }
 
 beforeAll(async () => {
