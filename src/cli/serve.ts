@@ -48,15 +48,18 @@ function banner(grpc: Listening, http: Listening, telemetry: Endpoint | undefine
   ].join('\n');
 }
 
-/** Runs `stop` once on the first SIGINT/SIGTERM, then exits with its outcome. */
-function onSignals(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
-  const handle = (signal: NodeJS.Signals): void => {
-    // `npm start` forwards the terminal's SIGINT to us, which has sent it too: a repeated signal
-    // must not cut the drain short. Shutdown is bounded by --shutdown-timeout anyway.
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+/**
+ * Takes SIGINT/SIGTERM before anything starts, so that a signal during start-up (say, while the
+ * embedded PostgreSQL boots) does not kill the process by default and leave that database running,
+ * and a signal just after the banner finds the handler in place. Call the returned function with
+ * the way to stop once start-up is done: it stops at once if a signal has already come, then exits
+ * with the outcome. It returns whether the process is still serving.
+ */
+function stopOnSignals(logger: Logger): (stop: () => Promise<void>) => boolean {
+  let signalled: NodeJS.Signals | undefined;
+  let stopServing: (() => Promise<void>) | undefined;
+  const run = (stop: () => Promise<void>): void => {
+    logger.info({ signal: signalled }, 'shutting down: no new requests, finishing those in flight');
     stop().then(
       () => {
         logger.info('stopped');
@@ -68,8 +71,21 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
       },
     );
   };
+  const handle = (signal: NodeJS.Signals): void => {
+    // `npm start` forwards the terminal's SIGINT to us, which has sent it too: a repeated signal
+    // must not cut the drain short. Shutdown is bounded by --shutdown-timeout anyway.
+    if (signalled) return;
+    signalled = signal;
+    if (stopServing) run(stopServing);
+    else logger.info({ signal }, 'stopping once start-up is done');
+  };
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);
+  return (stop) => {
+    stopServing = stop;
+    if (signalled) run(stop);
+    return signalled === undefined;
+  };
 }
 
 export function workerCount(config: Config): number {
@@ -77,19 +93,21 @@ export function workerCount(config: Config): number {
 }
 
 export async function serve(config: Config, logger: Logger): Promise<void> {
-  if (cluster.isWorker) return serveWorker(config, logger);
+  const started = stopOnSignals(logger);
+  if (cluster.isWorker) return serveWorker(config, logger, started);
   const workers = workerCount(config);
-  if (workers <= 1) return serveAlone(config, logger);
-  return servePrimary(config, logger, workers);
+  if (workers <= 1) return serveAlone(config, logger, started);
+  return servePrimary(config, logger, workers, started);
 }
 
-async function serveAlone(config: Config, logger: Logger): Promise<void> {
+type Started = ReturnType<typeof stopOnSignals>;
+
+async function serveAlone(config: Config, logger: Logger, started: Started): Promise<void> {
   const server = await startServer(config, logger);
-  process.stdout.write(banner(server.grpc, server.http, server.telemetry, server.database, 1));
-  onSignals(logger, () => server.shutdown());
+  if (started(() => server.shutdown())) process.stdout.write(banner(server.grpc, server.http, server.telemetry, server.database, 1));
 }
 
-async function serveWorker(config: Config, logger: Logger): Promise<void> {
+async function serveWorker(config: Config, logger: Logger, started: Started): Promise<void> {
   const url = process.env[WORKER_DATABASE_URL];
   if (!url) throw new Error(`a --workers worker needs ${WORKER_DATABASE_URL} from its primary`);
   const server = await startServer(config, logger.child({ worker: cluster.worker?.id }), {
@@ -105,11 +123,13 @@ async function serveWorker(config: Config, logger: Logger): Promise<void> {
     grpc: { host: server.grpc.host, port: server.grpc.port, scheme: server.grpc.scheme },
     http: { host: server.http.host, port: server.http.port, scheme: server.http.scheme },
   };
+  // Ready goes out even when a signal came during start-up: the primary, signalled too, then stops
+  // the workers as stopping ones rather than replacing them as crashed.
   process.send?.(ready);
-  onSignals(logger, () => server.shutdown());
+  started(() => server.shutdown());
 }
 
-async function servePrimary(config: Config, logger: Logger, count: number): Promise<void> {
+async function servePrimary(config: Config, logger: Logger, count: number, serving: Started): Promise<void> {
   const database = await openDatabase(config, logger);
   try {
     logger.info({ database: database.embedded ? 'embedded' : redactUrl(database.url), workers: count }, 'database');
@@ -188,6 +208,5 @@ async function servePrimary(config: Config, logger: Logger, count: number): Prom
     await stopAll();
     throw err;
   }
-  process.stdout.write(banner(first.grpc, first.http, telemetry, database, count));
-  onSignals(logger, stopAll);
+  if (serving(stopAll)) process.stdout.write(banner(first.grpc, first.http, telemetry, database, count));
 }

@@ -1,5 +1,6 @@
 // Acceptance: the otlp-pg command on an embedded PostgreSQL, as `npm start` runs it: serves,
-// stores, stops on SIGINT with exit code 0 and no postgres left behind, and finds its data again.
+// stores, stops on SIGINT with exit code 0 and no postgres left behind (also when the signal comes
+// during start-up), and finds its data again.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ function postgresProcesses(dataDir: string): string[] {
 }
 
 describe('otlp-pg serve on an embedded PostgreSQL', () => {
-  it('serves, stops cleanly on SIGINT, and finds its data on the next start', async () => {
+  it('serves, stops cleanly on SIGINT (also mid start-up), and finds its data on the next start', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'otlp-pg-cli-'));
     dataDirs.push(dataDir);
     const [pgPort, grpcPort, httpPort] = [await freePort(), await freePort(), await freePort()];
@@ -46,6 +47,16 @@ describe('otlp-pg serve on an embedded PostgreSQL', () => {
     expect(rows).toEqual([{ name: "I'm a server span" }]);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    expect(postgresProcesses(dataDir)).toEqual([]);
+
+    // Ctrl-C while the embedded PostgreSQL is still starting: otlp-pg finishes starting, then
+    // stops it, rather than dying at once and leaving it running.
+    const third = runCli([...args, '--log-level', 'debug'], { DATABASE_URL: '' });
+    await third.waitFor('"msg":"embedded postgres"');
+    third.child.kill('SIGINT');
+    expect(await third.exited).toBe(0);
+    expect(third.output()).toContain('stopping once start-up is done');
+    expect(third.output()).not.toContain('psql ');
     expect(postgresProcesses(dataDir)).toEqual([]);
   });
 
