@@ -13,6 +13,13 @@ const LOG_COLUMNS = [
 /** Writes one batch of log requests inside the caller's transaction; returns dictionary ids to mark known after COMMIT. */
 export async function writeLogBatch(client: pg.ClientBase, batch: readonly LogRows[], known: KnownIds): Promise<bigint[]> {
   const newIds = await insertDictionaries(client, batch, known);
+  const payload = logCopyPayload(batch);
+  if (payload) await copyIn(client, `COPY logs (${LOG_COLUMNS}) FROM STDIN`, payload);
+  return newIds;
+}
+
+/** The COPY text of a batch's log records, or undefined when it has none. Pure. */
+export function logCopyPayload(batch: readonly LogRows[]): Buffer | undefined {
   const copy = new CopyBuffer();
   for (const rows of batch) {
     for (const l of rows.logs) {
@@ -24,6 +31,5 @@ export async function writeLogBatch(client: pg.ClientBase, batch: readonly LogRo
       ]);
     }
   }
-  if (copy.rows > 0) await copyIn(client, `COPY logs (${LOG_COLUMNS}) FROM STDIN`, copy.toBuffer());
-  return newIds;
+  return copy.rows > 0 ? copy.toBuffer() : undefined;
 }

@@ -49,6 +49,13 @@ export async function writeMetricBatch(client: pg.ClientBase, batch: readonly Me
     ...(await insertDictionaries(client, batch, known)),
     ...(await insertMetrics(client, batch.flatMap((r) => r.metrics), known)),
   ];
+  const payload = pointCopyPayload(batch);
+  if (payload) await copyIn(client, `COPY metric_data_points (${POINT_COLUMNS}) FROM STDIN`, payload);
+  return newIds;
+}
+
+/** The COPY text of a batch's data points, or undefined when it has none. Pure. */
+export function pointCopyPayload(batch: readonly MetricRows[]): Buffer | undefined {
   const copy = new CopyBuffer();
   for (const rows of batch) {
     for (const p of rows.points) {
@@ -62,6 +69,5 @@ export async function writeMetricBatch(client: pg.ClientBase, batch: readonly Me
       ]);
     }
   }
-  if (copy.rows > 0) await copyIn(client, `COPY metric_data_points (${POINT_COLUMNS}) FROM STDIN`, copy.toBuffer());
-  return newIds;
+  return copy.rows > 0 ? copy.toBuffer() : undefined;
 }

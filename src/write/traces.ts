@@ -20,7 +20,17 @@ const SPAN_COLUMNS = [
  */
 export async function writeTraceBatch(client: pg.ClientBase, batch: readonly TraceRows[], known: KnownIds): Promise<bigint[]> {
   const newIds = await insertDictionaries(client, batch, known);
+  const payload = spanCopyPayload(batch);
+  if (payload) await copyIn(client, `COPY trace_spans (${SPAN_COLUMNS}) FROM STDIN`, payload);
 
+  const byTrace = new Map<string, TraceSummary>();
+  for (const rows of batch) for (const t of rows.traces) addTraceSummary(byTrace, t);
+  if (byTrace.size > 0) await upsertTraces(client, byTrace);
+  return newIds;
+}
+
+/** The COPY text of a batch's spans, or undefined when it has none. Pure. */
+export function spanCopyPayload(batch: readonly TraceRows[]): Buffer | undefined {
   const copy = new CopyBuffer();
   for (const rows of batch) {
     for (const s of rows.spans) {
@@ -34,12 +44,7 @@ export async function writeTraceBatch(client: pg.ClientBase, batch: readonly Tra
       ]);
     }
   }
-  if (copy.rows > 0) await copyIn(client, `COPY trace_spans (${SPAN_COLUMNS}) FROM STDIN`, copy.toBuffer());
-
-  const byTrace = new Map<string, TraceSummary>();
-  for (const rows of batch) for (const t of rows.traces) addTraceSummary(byTrace, t);
-  if (byTrace.size > 0) await upsertTraces(client, byTrace);
-  return newIds;
+  return copy.rows > 0 ? copy.toBuffer() : undefined;
 }
 
 // The `traces` row of a trace changes partition when an earlier span arrives, so no unique key can
