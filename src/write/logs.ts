@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { LogRows } from '../map/types.js';
-import { CopyBuffer, nullableBytea, nullableText, text, timestamptz } from './copy-text.js';
+import { CopyBuffer } from './copy-text.js';
 import { copyIn } from './copy-stream.js';
 import { insertDictionaries, type KnownIds } from './dictionaries.js';
 
@@ -20,16 +20,26 @@ export async function writeLogBatch(client: pg.ClientBase, batch: readonly LogRo
 
 /** The COPY text of a batch's log records, or undefined when it has none. Pure. */
 export function logCopyPayload(batch: readonly LogRows[]): Buffer | undefined {
-  const copy = new CopyBuffer();
+  const c = new CopyBuffer();
   for (const rows of batch) {
     for (const l of rows.logs) {
-      copy.add([
-        timestamptz(l.timestampUnixNano), l.timeUnixNano.toString(), l.observedTimeUnixNano.toString(),
-        String(l.severityNumber), text(l.severityText), nullableText(l.body), text(l.attributes),
-        String(l.droppedAttributesCount), String(l.flags), nullableBytea(l.traceId), nullableBytea(l.spanId),
-        text(l.eventName), text(l.serviceName), l.resourceId.toString(), l.scopeId.toString(),
-      ]);
+      c.timestamptz(l.timestampUnixNano);
+      c.int(l.timeUnixNano);
+      c.int(l.observedTimeUnixNano);
+      c.int(l.severityNumber);
+      c.text(l.severityText);
+      c.nullableJson(l.body);
+      c.json(l.attributes);
+      c.int(l.droppedAttributesCount);
+      c.int(l.flags);
+      c.nullableBytea(l.traceId);
+      c.nullableBytea(l.spanId);
+      c.text(l.eventName);
+      c.text(l.serviceName);
+      c.int(l.resourceId);
+      c.int(l.scopeId);
+      c.endRow();
     }
   }
-  return copy.rows > 0 ? copy.toBuffer() : undefined;
+  return c.rows > 0 ? c.toBuffer() : undefined;
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { MetricRow, MetricRows } from '../map/types.js';
-import { CopyBuffer, nullableFloat8, nullableInt, nullableText, numberArray, text, timestamptz } from './copy-text.js';
+import { CopyBuffer } from './copy-text.js';
 import { copyIn } from './copy-stream.js';
 import { insertDictionaries, type KnownIds } from './dictionaries.js';
 
@@ -56,18 +56,35 @@ export async function writeMetricBatch(client: pg.ClientBase, batch: readonly Me
 
 /** The COPY text of a batch's data points, or undefined when it has none. Pure. */
 export function pointCopyPayload(batch: readonly MetricRows[]): Buffer | undefined {
-  const copy = new CopyBuffer();
+  const c = new CopyBuffer();
   for (const rows of batch) {
     for (const p of rows.points) {
-      copy.add([
-        timestamptz(p.timeUnixNano), p.metricId.toString(), p.timeUnixNano.toString(), p.startTimeUnixNano.toString(),
-        text(p.attributes), String(p.flags), nullableFloat8(p.valueDouble), nullableInt(p.valueInt), nullableInt(p.count),
-        nullableFloat8(p.sum), nullableFloat8(p.min), nullableFloat8(p.max), numberArray(p.bucketCounts),
-        numberArray(p.explicitBounds), nullableInt(p.scale), nullableInt(p.zeroCount), nullableFloat8(p.zeroThreshold),
-        nullableInt(p.positiveOffset), numberArray(p.positiveBucketCounts), nullableInt(p.negativeOffset),
-        numberArray(p.negativeBucketCounts), nullableText(p.quantileValues), nullableText(p.exemplars), text(p.serviceName),
-      ]);
+      c.timestamptz(p.timeUnixNano);
+      c.int(p.metricId);
+      c.int(p.timeUnixNano);
+      c.int(p.startTimeUnixNano);
+      c.json(p.attributes);
+      c.int(p.flags);
+      c.nullableFloat8(p.valueDouble);
+      c.nullableInt(p.valueInt);
+      c.nullableInt(p.count);
+      c.nullableFloat8(p.sum);
+      c.nullableFloat8(p.min);
+      c.nullableFloat8(p.max);
+      c.numberArray(p.bucketCounts);
+      c.numberArray(p.explicitBounds);
+      c.nullableInt(p.scale);
+      c.nullableInt(p.zeroCount);
+      c.nullableFloat8(p.zeroThreshold);
+      c.nullableInt(p.positiveOffset);
+      c.numberArray(p.positiveBucketCounts);
+      c.nullableInt(p.negativeOffset);
+      c.numberArray(p.negativeBucketCounts);
+      c.nullableJson(p.quantileValues);
+      c.nullableJson(p.exemplars);
+      c.text(p.serviceName);
+      c.endRow();
     }
   }
-  return copy.rows > 0 ? copy.toBuffer() : undefined;
+  return c.rows > 0 ? c.toBuffer() : undefined;
 }

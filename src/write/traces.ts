@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { LOCK_TRACE_SUMMARY } from '../db/locks.js';
 import { addTraceSummary } from '../map/traces.js';
 import type { TraceRows, TraceSummary } from '../map/types.js';
-import { bytea, CopyBuffer, nullableBytea, text, timestamptz } from './copy-text.js';
+import { CopyBuffer } from './copy-text.js';
 import { copyIn } from './copy-stream.js';
 import { insertDictionaries, type KnownIds } from './dictionaries.js';
 
@@ -31,20 +31,35 @@ export async function writeTraceBatch(client: pg.ClientBase, batch: readonly Tra
 
 /** The COPY text of a batch's spans, or undefined when it has none. Pure. */
 export function spanCopyPayload(batch: readonly TraceRows[]): Buffer | undefined {
-  const copy = new CopyBuffer();
+  const c = new CopyBuffer();
   for (const rows of batch) {
     for (const s of rows.spans) {
-      copy.add([
-        timestamptz(s.startTimeUnixNano), bytea(s.traceId), bytea(s.spanId), nullableBytea(s.parentSpanId),
-        text(s.traceState), String(s.flags), text(s.name), String(s.kind),
-        s.startTimeUnixNano.toString(), s.endTimeUnixNano.toString(),
-        (s.endTimeUnixNano - s.startTimeUnixNano).toString(), String(s.statusCode), text(s.statusMessage),
-        text(s.attributes), String(s.droppedAttributesCount), text(s.events), String(s.droppedEventsCount),
-        text(s.links), String(s.droppedLinksCount), text(s.serviceName), s.resourceId.toString(), s.scopeId.toString(),
-      ]);
+      c.timestamptz(s.startTimeUnixNano);
+      c.bytea(s.traceId);
+      c.bytea(s.spanId);
+      c.nullableBytea(s.parentSpanId);
+      c.text(s.traceState);
+      c.int(s.flags);
+      c.text(s.name);
+      c.int(s.kind);
+      c.int(s.startTimeUnixNano);
+      c.int(s.endTimeUnixNano);
+      c.int(s.endTimeUnixNano - s.startTimeUnixNano);
+      c.int(s.statusCode);
+      c.text(s.statusMessage);
+      c.json(s.attributes);
+      c.int(s.droppedAttributesCount);
+      c.json(s.events);
+      c.int(s.droppedEventsCount);
+      c.json(s.links);
+      c.int(s.droppedLinksCount);
+      c.text(s.serviceName);
+      c.int(s.resourceId);
+      c.int(s.scopeId);
+      c.endRow();
     }
   }
-  return copy.rows > 0 ? copy.toBuffer() : undefined;
+  return c.rows > 0 ? c.toBuffer() : undefined;
 }
 
 // The `traces` row of a trace changes partition when an earlier span arrives, so no unique key can
