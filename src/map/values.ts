@@ -31,7 +31,21 @@ export function takeReplaced(): number {
   return n;
 }
 
+/** Strings up to this length are checked a code unit at a time for the fast path of jsonString. */
+const SHORT = 64;
+
 export function jsonString(s: string): string {
+  // Most keys and values are short printable ASCII, which JSON writes as is, quoted, and which
+  // storableString would leave alone: checking that here is cheaper than the general path.
+  const n = s.length;
+  if (n <= SHORT) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
+    }
+    if (i === n) return `"${s}"`;
+  }
   return JSON.stringify(storableString(s));
 }
 

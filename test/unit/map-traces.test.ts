@@ -98,4 +98,35 @@ describe('mapTraces', () => {
     expect(ab).toEqual(ba);
     expect(ab).toMatchObject({ startTimeUnixNano: 500n, endTimeUnixNano: 9_000n, spanCount: 2, errorCount: 1, rootSpanName: 'op' });
   });
+
+  it('summarises the spans of one request per trace as merging their one-span summaries would, in any order', () => {
+    const other = id(16, 9);
+    const spans = [
+      span({ spanId: id(8, 5), parentSpanId: id(8, 2), startTimeUnixNano: 500n, endTimeUnixNano: 9_000n, status: { code: 2, message: '' } }),
+      span({ traceId: other, spanId: id(8, 7), name: 'other root' }),
+      span({ spanId: id(8, 6), parentSpanId: id(8, 2), startTimeUnixNano: 500n, endTimeUnixNano: 700n }),
+      span(),
+      span({ spanId: id(8, 8), name: 'second root', startTimeUnixNano: 400n, status: { code: 2, message: '' } }),
+      span({ traceId: other, spanId: id(8, 3), parentSpanId: id(8, 7), endTimeUnixNano: 99_000n }),
+    ];
+    const folded = (list: Span[]) => {
+      const byTrace = new Map<string, ReturnType<typeof mapTraces>['rows']['traces'][number]>();
+      for (const s of list) {
+        const t = mapTraces(request(s)).rows.traces[0];
+        if (!t) throw new Error('summary expected');
+        const key = Buffer.from(t.traceId).toString('hex');
+        const seen = byTrace.get(key);
+        byTrace.set(key, seen ? mergeTraceSummary(seen, t) : t);
+      }
+      return [...byTrace.values()];
+    };
+    const orders = [spans, [...spans].reverse(), [spans[3], spans[1], spans[4], spans[0], spans[5], spans[2]] as Span[]];
+    for (const order of orders) {
+      const together = mapTraces(request(...order)).rows.traces;
+      expect(together).toHaveLength(2);
+      expect(new Set(together)).toEqual(new Set(folded(order)));
+    }
+    // The first root seen stays the root (as the database keeps the first one it stored).
+    expect(mapTraces(request(...spans)).rows.traces[0]).toMatchObject({ rootSpanName: 'op', spanCount: 4, errorCount: 2, startTimeUnixNano: 400n });
+  });
 });
