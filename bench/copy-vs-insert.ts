@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { SpanRow, TraceRows } from '../src/map/types.js';
 import { KnownIds } from '../src/write/dictionaries.js';
-import { writeTraceBatch } from '../src/write/traces.js';
+import { encodeTraces, writeTraceBatch } from '../src/write/traces.js';
 import type { RowSource } from './rows.js';
 
 const COLUMNS = [
@@ -53,7 +53,7 @@ async function insertBatch(client: pg.ClientBase, spans: readonly SpanRow[]): Pr
 async function copyBatch(client: pg.ClientBase, spans: readonly SpanRow[]): Promise<void> {
   // Spans only: no dictionaries and no trace summaries, so writeTraceBatch runs just its COPY.
   const rows: TraceRows = { resources: [], scopes: [], spans, traces: [] };
-  await writeTraceBatch(client, [rows], new KnownIds());
+  await writeTraceBatch(client, [encodeTraces(rows)], new KnownIds());
 }
 
 export interface CopyVsInsertResult {

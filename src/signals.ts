@@ -2,13 +2,13 @@ import type { Config } from './config/config.js';
 import { mapLogs } from './map/logs.js';
 import { mapMetrics } from './map/metrics.js';
 import { mapTraces } from './map/traces.js';
-import type { LogRows, MetricRows, TraceRows } from './map/types.js';
+import type { Mapped } from './map/types.js';
 import { signalStage, type SignalStages } from './pipeline/exporter.js';
 import type { BatchWrite } from './pipeline/writer-pool.js';
 import { KnownIds } from './write/dictionaries.js';
-import { writeLogBatch } from './write/logs.js';
-import { writeMetricBatch } from './write/metrics.js';
-import { writeTraceBatch } from './write/traces.js';
+import { encodeLogs, writeLogBatch, type EncodedLogs } from './write/logs.js';
+import { encodeMetrics, writeMetricBatch, type EncodedMetrics } from './write/metrics.js';
+import { encodeTraces, writeTraceBatch, type EncodedTraces } from './write/traces.js';
 
 type IdWriter<R> = (client: Parameters<BatchWrite<R>>[0], rows: readonly R[], known: KnownIds) => Promise<bigint[]>;
 
@@ -20,12 +20,32 @@ function rememberingIds<R>(write: IdWriter<R>, known: KnownIds): BatchWrite<R> {
   };
 }
 
+/** Mapping, then encoding the rows for COPY right away: what waits for a batch is compact. */
+function encoded<Q, R, E>(map: (request: Q) => Mapped<R>, encode: (rows: R) => E): (request: Q) => Mapped<E> {
+  return (request) => {
+    const mapped = map(request);
+    return { ...mapped, rows: encode(mapped.rows) };
+  };
+}
+
 /** The three signals, from decoded request to committed rows, sharing one dictionary cache. */
 export function signalStages(config: Config): SignalStages {
   const known = new KnownIds();
   return {
-    traces: signalStage<'traces', TraceRows>({ map: mapTraces, write: rememberingIds(writeTraceBatch, known), batchRows: config.batchSpans }),
-    logs: signalStage<'logs', LogRows>({ map: mapLogs, write: rememberingIds(writeLogBatch, known), batchRows: config.batchLogs }),
-    metrics: signalStage<'metrics', MetricRows>({ map: mapMetrics, write: rememberingIds(writeMetricBatch, known), batchRows: config.batchPoints }),
+    traces: signalStage<'traces', EncodedTraces>({
+      map: encoded(mapTraces, encodeTraces),
+      write: rememberingIds(writeTraceBatch, known),
+      batchRows: config.batchSpans,
+    }),
+    logs: signalStage<'logs', EncodedLogs>({
+      map: encoded(mapLogs, encodeLogs),
+      write: rememberingIds(writeLogBatch, known),
+      batchRows: config.batchLogs,
+    }),
+    metrics: signalStage<'metrics', EncodedMetrics>({
+      map: encoded(mapMetrics, encodeMetrics),
+      write: rememberingIds(writeMetricBatch, known),
+      batchRows: config.batchPoints,
+    }),
   };
 }

@@ -201,6 +201,23 @@ export class CopyBuffer {
   toBuffer(): Buffer {
     return this.buf.subarray(0, this.at);
   }
+
+  /** Empties it for the next payload, keeping its memory. */
+  reset(): void {
+    this.at = 0;
+    this.rows = 0;
+  }
+}
+
+// Encoding is synchronous, so one scratch buffer serves every request of the process; each
+// payload is then copied out at its exact size (a request's rows wait for their batch in it).
+const scratch = new CopyBuffer(1024 * 1024);
+
+/** Runs `write` on an empty buffer and returns a copy of what it wrote. */
+export function copyText(write: (c: CopyBuffer) => void): Buffer {
+  scratch.reset();
+  write(scratch);
+  return Buffer.from(scratch.toBuffer());
 }
 
 function escapeChar(c: string): string {

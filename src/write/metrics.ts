@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { MetricRow, MetricRows } from '../map/types.js';
-import { CopyBuffer } from './copy-text.js';
+import type { MetricRow, MetricRows, ResourceRow, ScopeRow } from '../map/types.js';
+import { copyText, type CopyBuffer } from './copy-text.js';
 import { copyIn } from './copy-stream.js';
 import { insertDictionaries, type KnownIds } from './dictionaries.js';
 
@@ -43,48 +43,57 @@ async function insertMetrics(client: pg.ClientBase, rows: Iterable<MetricRow>, k
   return [...fresh.keys()];
 }
 
+/** A metric request's rows as the batch writer takes them: its data points already in COPY text. */
+export interface EncodedMetrics {
+  readonly resources: readonly ResourceRow[];
+  readonly scopes: readonly ScopeRow[];
+  readonly metrics: readonly MetricRow[];
+  /** COPY text of the data points, one line each. */
+  readonly points: Buffer;
+}
+
+/** Encodes a request's data points as soon as they are mapped (see encodeTraces for why). Pure. */
+export function encodeMetrics(rows: MetricRows): EncodedMetrics {
+  return { resources: rows.resources, scopes: rows.scopes, metrics: rows.metrics, points: copyText((c) => writePoints(c, rows)) };
+}
+
+function writePoints(c: CopyBuffer, rows: MetricRows): void {
+  for (const p of rows.points) {
+    c.timestamptz(p.timeUnixNano);
+    c.int(p.metricId);
+    c.int(p.timeUnixNano);
+    c.int(p.startTimeUnixNano);
+    c.json(p.attributes);
+    c.int(p.flags);
+    c.nullableFloat8(p.valueDouble);
+    c.nullableInt(p.valueInt);
+    c.nullableInt(p.count);
+    c.nullableFloat8(p.sum);
+    c.nullableFloat8(p.min);
+    c.nullableFloat8(p.max);
+    c.numberArray(p.bucketCounts);
+    c.numberArray(p.explicitBounds);
+    c.nullableInt(p.scale);
+    c.nullableInt(p.zeroCount);
+    c.nullableFloat8(p.zeroThreshold);
+    c.nullableInt(p.positiveOffset);
+    c.numberArray(p.positiveBucketCounts);
+    c.nullableInt(p.negativeOffset);
+    c.numberArray(p.negativeBucketCounts);
+    c.nullableJson(p.quantileValues);
+    c.nullableJson(p.exemplars);
+    c.text(p.serviceName);
+    c.endRow();
+  }
+}
+
 /** Writes one batch of metric requests inside the caller's transaction; returns ids to mark known after COMMIT. */
-export async function writeMetricBatch(client: pg.ClientBase, batch: readonly MetricRows[], known: KnownIds): Promise<bigint[]> {
+export async function writeMetricBatch(client: pg.ClientBase, batch: readonly EncodedMetrics[], known: KnownIds): Promise<bigint[]> {
   const newIds = [
     ...(await insertDictionaries(client, batch, known)),
     ...(await insertMetrics(client, batch.flatMap((r) => r.metrics), known)),
   ];
-  const payload = pointCopyPayload(batch);
-  if (payload) await copyIn(client, `COPY metric_data_points (${POINT_COLUMNS}) FROM STDIN`, payload);
+  const parts = batch.map((r) => r.points).filter((b) => b.length > 0);
+  if (parts.length > 0) await copyIn(client, `COPY metric_data_points (${POINT_COLUMNS}) FROM STDIN`, parts);
   return newIds;
-}
-
-/** The COPY text of a batch's data points, or undefined when it has none. Pure. */
-export function pointCopyPayload(batch: readonly MetricRows[]): Buffer | undefined {
-  const c = new CopyBuffer();
-  for (const rows of batch) {
-    for (const p of rows.points) {
-      c.timestamptz(p.timeUnixNano);
-      c.int(p.metricId);
-      c.int(p.timeUnixNano);
-      c.int(p.startTimeUnixNano);
-      c.json(p.attributes);
-      c.int(p.flags);
-      c.nullableFloat8(p.valueDouble);
-      c.nullableInt(p.valueInt);
-      c.nullableInt(p.count);
-      c.nullableFloat8(p.sum);
-      c.nullableFloat8(p.min);
-      c.nullableFloat8(p.max);
-      c.numberArray(p.bucketCounts);
-      c.numberArray(p.explicitBounds);
-      c.nullableInt(p.scale);
-      c.nullableInt(p.zeroCount);
-      c.nullableFloat8(p.zeroThreshold);
-      c.nullableInt(p.positiveOffset);
-      c.numberArray(p.positiveBucketCounts);
-      c.nullableInt(p.negativeOffset);
-      c.numberArray(p.negativeBucketCounts);
-      c.nullableJson(p.quantileValues);
-      c.nullableJson(p.exemplars);
-      c.text(p.serviceName);
-      c.endRow();
-    }
-  }
-  return c.rows > 0 ? c.toBuffer() : undefined;
 }

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { LOCK_TRACE_SUMMARY } from '../db/locks.js';
 import { addTraceSummary } from '../map/traces.js';
-import type { TraceRows, TraceSummary } from '../map/types.js';
-import { CopyBuffer } from './copy-text.js';
+import type { ResourceRow, ScopeRow, TraceRows, TraceSummary } from '../map/types.js';
+import { copyText, type CopyBuffer } from './copy-text.js';
 import { copyIn } from './copy-stream.js';
 import { insertDictionaries, type KnownIds } from './dictionaries.js';
 
@@ -13,53 +13,66 @@ const SPAN_COLUMNS = [
   'dropped_links_count', 'service_name', 'resource_id', 'scope_id',
 ].join(', ');
 
+/** A trace request's rows as the batch writer takes them: its spans already in COPY text. */
+export interface EncodedTraces {
+  readonly resources: readonly ResourceRow[];
+  readonly scopes: readonly ScopeRow[];
+  /** COPY text of the spans, one line each. */
+  readonly spans: Buffer;
+  readonly traces: readonly TraceSummary[];
+}
+
+/**
+ * Encodes a request's spans as soon as they are mapped, so that while they wait for their batch
+ * they are one Buffer outside the JS heap rather than thousands of objects and strings the
+ * garbage collector would have to move and mark. Pure.
+ */
+export function encodeTraces(rows: TraceRows): EncodedTraces {
+  return { resources: rows.resources, scopes: rows.scopes, spans: copyText((c) => writeSpans(c, rows)), traces: rows.traces };
+}
+
+function writeSpans(c: CopyBuffer, rows: TraceRows): void {
+  for (const s of rows.spans) {
+    c.timestamptz(s.startTimeUnixNano);
+    c.bytea(s.traceId);
+    c.bytea(s.spanId);
+    c.nullableBytea(s.parentSpanId);
+    c.text(s.traceState);
+    c.int(s.flags);
+    c.text(s.name);
+    c.int(s.kind);
+    c.int(s.startTimeUnixNano);
+    c.int(s.endTimeUnixNano);
+    c.int(s.endTimeUnixNano - s.startTimeUnixNano);
+    c.int(s.statusCode);
+    c.text(s.statusMessage);
+    c.json(s.attributes);
+    c.int(s.droppedAttributesCount);
+    c.json(s.events);
+    c.int(s.droppedEventsCount);
+    c.json(s.links);
+    c.int(s.droppedLinksCount);
+    c.text(s.serviceName);
+    c.int(s.resourceId);
+    c.int(s.scopeId);
+    c.endRow();
+  }
+}
+
 /**
  * Writes one batch of trace requests inside the caller's transaction: new resources and scopes,
  * the spans by COPY, then each trace's `traces` row updated once.
  * Returns the dictionary ids to mark known once the transaction commits.
  */
-export async function writeTraceBatch(client: pg.ClientBase, batch: readonly TraceRows[], known: KnownIds): Promise<bigint[]> {
+export async function writeTraceBatch(client: pg.ClientBase, batch: readonly EncodedTraces[], known: KnownIds): Promise<bigint[]> {
   const newIds = await insertDictionaries(client, batch, known);
-  const payload = spanCopyPayload(batch);
-  if (payload) await copyIn(client, `COPY trace_spans (${SPAN_COLUMNS}) FROM STDIN`, payload);
+  const parts = batch.map((r) => r.spans).filter((b) => b.length > 0);
+  if (parts.length > 0) await copyIn(client, `COPY trace_spans (${SPAN_COLUMNS}) FROM STDIN`, parts);
 
   const byTrace = new Map<string, TraceSummary>();
   for (const rows of batch) for (const t of rows.traces) addTraceSummary(byTrace, t);
   if (byTrace.size > 0) await upsertTraces(client, byTrace);
   return newIds;
-}
-
-/** The COPY text of a batch's spans, or undefined when it has none. Pure. */
-export function spanCopyPayload(batch: readonly TraceRows[]): Buffer | undefined {
-  const c = new CopyBuffer();
-  for (const rows of batch) {
-    for (const s of rows.spans) {
-      c.timestamptz(s.startTimeUnixNano);
-      c.bytea(s.traceId);
-      c.bytea(s.spanId);
-      c.nullableBytea(s.parentSpanId);
-      c.text(s.traceState);
-      c.int(s.flags);
-      c.text(s.name);
-      c.int(s.kind);
-      c.int(s.startTimeUnixNano);
-      c.int(s.endTimeUnixNano);
-      c.int(s.endTimeUnixNano - s.startTimeUnixNano);
-      c.int(s.statusCode);
-      c.text(s.statusMessage);
-      c.json(s.attributes);
-      c.int(s.droppedAttributesCount);
-      c.json(s.events);
-      c.int(s.droppedEventsCount);
-      c.json(s.links);
-      c.int(s.droppedLinksCount);
-      c.text(s.serviceName);
-      c.int(s.resourceId);
-      c.int(s.scopeId);
-      c.endRow();
-    }
-  }
-  return c.rows > 0 ? c.toBuffer() : undefined;
 }
 
 // The `traces` row of a trace changes partition when an earlier span arrives, so no unique key can
