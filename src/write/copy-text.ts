@@ -2,10 +2,9 @@
 // "Text Format"): columns separated by tab, rows by newline, NULL as \N, and backslash, tab,
 // newline and carriage return escaped with a backslash.
 //
-// Fields are written straight into one growing Buffer: a batch of thousands of rows with twenty
-// fields each would otherwise make a string per field, per row and per join, all garbage a moment
-// later (the profile of the end-to-end bench put COPY encoding and the GC it caused at a third of
-// the server's CPU).
+// Fields are written straight into one growing Buffer: rows of twenty fields would otherwise make a
+// string per field, per row and per join, all garbage a moment later (the profile of the
+// end-to-end bench put COPY encoding and the GC it caused at a third of the server's CPU).
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -202,22 +201,27 @@ export class CopyBuffer {
     return this.buf.subarray(0, this.at);
   }
 
-  /** Empties it for the next payload, keeping its memory. */
-  reset(): void {
+  /** Empties it for the next payload, keeping its memory up to `keepBytes`. */
+  reset(keepBytes: number): void {
     this.at = 0;
     this.rows = 0;
+    if (this.buf.length > keepBytes) this.buf = Buffer.allocUnsafe(keepBytes);
   }
 }
 
 // Encoding is synchronous, so one scratch buffer serves every request of the process; each
 // payload is then copied out at its exact size (a request's rows wait for their batch in it).
-const scratch = new CopyBuffer(1024 * 1024);
+// After an unusually large request the scratch buffer shrinks back, so it holds no memory for long.
+const SCRATCH_BYTES = 1024 * 1024;
+const scratch = new CopyBuffer(SCRATCH_BYTES);
 
 /** Runs `write` on an empty buffer and returns a copy of what it wrote. */
 export function copyText(write: (c: CopyBuffer) => void): Buffer {
-  scratch.reset();
+  scratch.reset(SCRATCH_BYTES);
   write(scratch);
-  return Buffer.from(scratch.toBuffer());
+  const payload = Buffer.from(scratch.toBuffer());
+  scratch.reset(SCRATCH_BYTES);
+  return payload;
 }
 
 function escapeChar(c: string): string {

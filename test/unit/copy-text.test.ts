@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CopyBuffer, timestamptz } from '../../src/write/copy-text.js';
+import { CopyBuffer, copyText, timestamptz } from '../../src/write/copy-text.js';
 
 /** The COPY text of one row written by `write`. */
 function row(write: (c: CopyBuffer) => void): string {
@@ -75,5 +75,25 @@ describe('COPY text format', () => {
     copy.endRow();
     expect(copy.rows).toBe(2);
     expect(copy.toBuffer().toString()).toBe('1\ta\n2\t\\N\n');
+  });
+
+  it('hands out each payload as its own copy, also after one larger than the scratch buffer', () => {
+    const first = copyText((c) => {
+      c.text('first');
+      c.endRow();
+    });
+    const big = copyText((c) => {
+      for (let i = 0; i < 5000; i++) {
+        c.text('x'.repeat(300));
+        c.endRow();
+      }
+    });
+    const third = copyText((c) => {
+      c.text('third');
+      c.endRow();
+    });
+    expect(first.toString()).toBe('first\n');
+    expect(big.length).toBe(5000 * 301);
+    expect(third.toString()).toBe('third\n');
   });
 });
