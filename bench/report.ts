@@ -160,15 +160,21 @@ export function markdownReport(r: BenchResults): string {
     '',
   );
   if (r.mode === 'tuning') {
-    const base = r.tuning[0]?.result.rowsPerSecond ?? 0;
+    const base = (signal: Signal): number => r.tuning.find((t) => t.signal === signal)?.result.rowsPerSecond ?? 0;
     push(
-      '## PostgreSQL-side choices (traces, OTLP/gRPC flat out)',
+      '## PostgreSQL-side choices (OTLP/gRPC flat out)',
       '',
-      'Each row: a fresh database, otlp-pg with its defaults, one change. "vs defaults" is rows/s against the first row of this run.',
+      'Each row: a fresh database, otlp-pg with its defaults, one change. "vs defaults" is rows/s against the first row of the same signal in this run.',
       '',
       table(
-        ['change', 'why it matters', 'vs defaults', ...E2E_HEAD],
-        r.tuning.map((t) => [t.label, t.why, base ? `${(t.result.rowsPerSecond / base).toFixed(2)} ×` : '', ...e2eRow(t.result, r.machine.cores)]),
+        ['signal', 'change', 'why it matters', 'vs defaults', ...E2E_HEAD],
+        r.tuning.map((t) => [
+          t.signal,
+          t.label,
+          t.why,
+          base(t.signal) ? `${(t.result.rowsPerSecond / base(t.signal)).toFixed(2)} ×` : '',
+          ...e2eRow(t.result, r.machine.cores),
+        ]),
       ),
     );
     return lines.join('\n');
@@ -321,7 +327,7 @@ export function bestSettings(r: BenchResults): string[][] {
 /** The few lines printed at the end of a run. */
 export function consoleSummary(r: BenchResults): string {
   const lines = [`otlp-pg bench (${r.mode}): ${r.machine.cores} cores shared by server, PostgreSQL ${r.postgres.version} and load generator`];
-  for (const t of r.tuning) lines.push(`  ${t.label.padEnd(40)} ${n(t.result.rowsPerSecond).padStart(7)} rows/s`);
+  for (const t of r.tuning) lines.push(`  ${t.signal.padEnd(8)} ${t.label.padEnd(40)} ${n(t.result.rowsPerSecond).padStart(7)} rows/s`);
   if (r.mode === 'tuning') return lines.join('\n');
   for (const h of r.headline) {
     lines.push(

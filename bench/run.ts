@@ -258,13 +258,13 @@ async function main(): Promise<void> {
     if (mode === 'tuning') {
       log('PostgreSQL-side choices, traces flat out');
       for (const scenario of TUNING_SCENARIOS) {
-        const result = await e2e('traces', {
+        const result = await e2e(scenario.signal, {
           serverFlags: scenario.serverFlags,
           warmupMs: FULL.sweepWarmupMs,
           durationMs: FULL.measureMs,
           ...(scenario.prepare ? { prepare: scenario.prepare } : {}),
         });
-        results.tuning.push({ label: scenario.label, why: scenario.why, result });
+        results.tuning.push({ signal: scenario.signal, label: scenario.label, why: scenario.why, result });
         await save();
       }
       return;
