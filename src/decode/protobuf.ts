@@ -1,425 +1,251 @@
-// OTLP/protobuf request bodies → the request shape of ./types.ts, in one walk over the message
-// instances protobufjs decodes (never toObject). protobufjs and its loaded types stay in decode/.
-import { join } from 'node:path';
-import Long from 'long';
-import protobuf from 'protobufjs';
-import { invalidArgument } from '../errors.js';
-import { packageRoot } from '../package-root.js';
-import type {
-  Int64,
-  PbMessage,
-  PbAnyValue,
-  PbKeyValue,
-  PbAttributed,
-  PbScope,
-  PbSpan,
-  PbLogRecord,
-  PbMetric,
-  PbNumber,
-  PbNumberPoint,
-  PbExemplar,
-  PbHistogramPoint,
-  PbBuckets,
-  PbExponentialPoint,
-  PbSummaryPoint,
-  PbTraceRequest,
-  PbLogsRequest,
-  PbMetricsRequest,
-} from './protobuf-messages.js';
+// OTLP/protobuf request bodies → the request shape of ./types.ts, in one pass over the bytes with no
+// message tree in between: the entry point, and the walks of the trace and log messages. The wire
+// reader is ./protobuf-reader.ts; what every walk shares, and how to read one, is in
+// ./protobuf-common.ts; the walks of the metric messages are in ./protobuf-metrics.ts.
+import type protobuf from 'protobufjs';
+import { OtlpError, invalidArgument } from '../errors.js';
+import {
+  again,
+  anyValue,
+  embedded,
+  envelope,
+  keyValue,
+  list,
+  otel,
+  other,
+  resource,
+  scope,
+} from './protobuf-common.js';
+import { resourceMetrics } from './protobuf-metrics.js';
+import { EMPTY_BYTES, Reader } from './protobuf-reader.js';
 import type * as otlp from './types.js';
 import type { Signal, SignalRequests } from './types.js';
 
-/** Deepest AnyValue nesting accepted (an attribute value or log body is depth 1); OTLP/JSON uses the same. */
-const MAX_ANY_VALUE_DEPTH = 64;
+export { PROTO_DIR, lookupType } from './protobuf-common.js';
 
-/** Root of the .proto files, e.g. for @grpc/proto-loader's includeDirs. */
-export const PROTO_DIR = join(packageRoot, 'proto');
-
-const PROTO_FILES = [
-  'opentelemetry/proto/collector/trace/v1/trace_service.proto',
-  'opentelemetry/proto/collector/logs/v1/logs_service.proto',
-  'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
-  'google/rpc/status.proto',
-  'google/rpc/error_details.proto',
-];
-
-// Without a Long implementation protobufjs turns 64-bit fields into lossy JS numbers.
-protobuf.util.Long = Long as unknown as typeof protobuf.util.Long;
-protobuf.configure();
-// protobufjs refuses messages nested deeper than 100 by default; a KeyValueList level costs three
-// messages (AnyValue, KeyValueList, KeyValue) under up to eight enclosing ones, so raise it just
-// enough that our own, clearer AnyValue depth check is the one that fires.
-protobuf.Reader.recursionLimit = 16 + 3 * MAX_ANY_VALUE_DEPTH;
-
-const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
-root.loadSync(PROTO_FILES);
-root.resolveAll();
-
-/** A message type of proto/ by full name, e.g. for encoding responses. */
-export function lookupType(fullName: string): protobuf.Type {
-  return root.lookupType(fullName);
+interface RequestWalk<T> {
+  readonly type: protobuf.Type;
+  readonly walk: (r: Reader) => T;
 }
 
-const REQUEST_TYPES: { readonly [S in Signal]: protobuf.Type } = {
-  traces: lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
-  logs: lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
-  metrics: lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
-};
+const TRACES = otel('collector.trace.v1.ExportTraceServiceRequest');
+const LOGS = otel('collector.logs.v1.ExportLogsServiceRequest');
+const METRICS = otel('collector.metrics.v1.ExportMetricsServiceRequest');
 
-const WALKERS: { readonly [S in Signal]: (message: unknown) => SignalRequests[S] } = {
-  traces: (m) => traceRequest(m as PbTraceRequest),
-  logs: (m) => logsRequest(m as PbLogsRequest),
-  metrics: (m) => metricsRequest(m as PbMetricsRequest),
+const REQUESTS: { readonly [S in Signal]: RequestWalk<SignalRequests[S]> } = {
+  traces: { type: TRACES, walk: (r) => ({ resourceSpans: list(r, r.len, TRACES, resourceSpans, 0) }) },
+  logs: { type: LOGS, walk: (r) => ({ resourceLogs: list(r, r.len, LOGS, resourceLogs, 0) }) },
+  metrics: { type: METRICS, walk: (r) => ({ resourceMetrics: list(r, r.len, METRICS, resourceMetrics, 0) }) },
 };
 
 /** Decodes an OTLP/protobuf Export*ServiceRequest; any undecodable input throws invalidArgument. */
 export function decodeProtobufRequest<S extends Signal>(signal: S, body: Uint8Array): SignalRequests[S] {
-  const type = REQUEST_TYPES[signal];
-  const walk: (message: unknown) => SignalRequests[S] = WALKERS[signal];
-  let message: unknown;
+  const request: RequestWalk<SignalRequests[S]> = REQUESTS[signal];
   try {
-    // A Buffer gets protobufjs' BufferReader, whose string and bytes reads are native.
-    const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    const reader = protobuf.Reader.create(buffer);
-    reader.discardUnknown = false;
-    message = type.decode(reader);
+    return request.walk(new Reader(body));
   } catch (err) {
-    // protobufjs throws plain Errors and RangeErrors for truncation, bad tags, bad UTF-8, depth.
-    throw invalidArgument(`invalid protobuf ${type.name}: ${err instanceof Error ? err.message : String(err)}`, err);
+    if (err instanceof OtlpError) throw err;
+    // WireError for malformed input; nothing else (a RangeError …) may reach a receiver as a 500 either.
+    const message = err instanceof Error ? err.message : String(err);
+    throw invalidArgument(`invalid protobuf ${request.type.name}: ${message}`, err);
   }
-  try {
-    return walk(message);
-  } catch (err) {
-    if (err instanceof RangeError) throw invalidArgument(`invalid protobuf ${type.name}: ${err.message}`, err);
-    throw err;
-  }
-}
-
-// ---- the walk: one function per message, each building the types.ts object directly
-
-// A Buffer like every other bytes value either decoder returns.
-const EMPTY_BYTES = Buffer.alloc(0);
-const EMPTY_VALUE: otlp.AnyValue = Object.freeze({ kind: 'empty' });
-const NO_NUMBER: otlp.NumberValue = Object.freeze({ kind: 'none' });
-const EMPTY_DATA: otlp.MetricData = Object.freeze({ type: 'empty' });
-const hasOwn = Object.prototype.hasOwnProperty;
-
-/**
- * protobufjs skips a known field whose wire type is wrong as if it were unknown; the Collector
- * refuses such a message, and so do we. Truly unknown fields (newer OTLP) are ignored.
- */
-function known(m: PbMessage): void {
-  const unknowns = m.$unknowns;
-  if (unknowns === undefined) return;
-  for (const raw of unknowns) {
-    let tag = 0;
-    for (let i = 0, scale = 1; i < raw.length && i < 5; i++, scale *= 128) {
-      const b = raw[i] ?? 0;
-      tag += (b & 0x7f) * scale;
-      if (b < 0x80) break;
-    }
-    const id = Math.floor(tag / 8);
-    const field = m.$type.fieldsById[id];
-    if (field !== undefined) {
-      throw invalidArgument(`invalid protobuf: field ${m.$type.name}.${field.name} (${id}) has wire type ${tag % 8}`);
-    }
-  }
-}
-
-function each<P extends PbMessage, T>(list: readonly P[], walk: (m: P) => T): T[] {
-  const out: T[] = [];
-  for (const m of list) {
-    known(m);
-    out.push(walk(m));
-  }
-  return out;
-}
-
-function one<P extends PbMessage, T>(m: P | null, walk: (m: P) => T): T | undefined {
-  if (m === null) return undefined;
-  known(m);
-  return walk(m);
-}
-
-/** Unsigned 64-bit (fixed64, uint64) to bigint. */
-function u64(v: Int64): bigint {
-  if (typeof v === 'number') return BigInt(v);
-  return v.high === 0 ? BigInt(v.low >>> 0) : (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
-}
-
-/** Signed 64-bit (int64, sfixed64) to bigint. */
-function i64(v: Int64): bigint {
-  if (typeof v === 'number') return BigInt(v);
-  return v.high === 0 ? BigInt(v.low >>> 0) : (BigInt(v.high) << 32n) | BigInt(v.low >>> 0);
-}
-
-function u64s(list: readonly Int64[]): bigint[] {
-  const out: bigint[] = [];
-  for (const v of list) out.push(u64(v));
-  return out;
-}
-
-// Non-empty ids and bytes are views into the request body, not copies: whoever holds the decoded
-// request holds the body, which must not be reused (e.g. as a pooled buffer) meanwhile.
-function bytes(v: Uint8Array): Uint8Array {
-  return v.length === 0 ? EMPTY_BYTES : v;
-}
-
-function keyValues(list: readonly PbKeyValue[], depth: number): otlp.KeyValue[] {
-  return each(list, (kv) => ({ key: kv.key, value: kv.value === null ? EMPTY_VALUE : anyValue(kv.value, depth) }));
-}
-
-function attributes(list: readonly PbKeyValue[]): otlp.KeyValue[] {
-  return keyValues(list, 1);
-}
-
-// Tests own properties, most likely first: the prototype holds a default for every member.
-function anyValue(v: PbAnyValue, depth: number): otlp.AnyValue {
-  if (depth > MAX_ANY_VALUE_DEPTH) {
-    throw invalidArgument(`invalid protobuf: AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
-  }
-  known(v);
-  if (hasOwn.call(v, 'stringValue')) return { kind: 'string', value: v.stringValue };
-  if (hasOwn.call(v, 'intValue')) return { kind: 'int', value: i64(v.intValue) };
-  if (hasOwn.call(v, 'doubleValue')) return { kind: 'double', value: v.doubleValue };
-  if (hasOwn.call(v, 'boolValue')) return { kind: 'bool', value: v.boolValue };
-  if (v.arrayValue !== null) {
-    known(v.arrayValue);
-    const values: otlp.AnyValue[] = [];
-    for (const item of v.arrayValue.values) values.push(anyValue(item, depth + 1));
-    return { kind: 'array', value: values };
-  }
-  if (v.kvlistValue !== null) {
-    known(v.kvlistValue);
-    return { kind: 'kvlist', value: keyValues(v.kvlistValue.values, depth + 1) };
-  }
-  if (hasOwn.call(v, 'bytesValue')) return { kind: 'bytes', value: bytes(v.bytesValue) };
-  // Nothing set, or string_value_strindex, which only the profiles signal may use.
-  return EMPTY_VALUE;
-}
-
-function resource(r: PbAttributed): otlp.Resource {
-  return { attributes: attributes(r.attributes), droppedAttributesCount: r.droppedAttributesCount };
-}
-
-function scope(s: PbScope): otlp.InstrumentationScope {
-  return {
-    name: s.name,
-    version: s.version,
-    attributes: attributes(s.attributes),
-    droppedAttributesCount: s.droppedAttributesCount,
-  };
 }
 
 // ---- traces
 
-function traceRequest(m: PbTraceRequest): otlp.ExportTraceServiceRequest {
-  known(m);
+const RESOURCE_SPANS = otel('trace.v1.ResourceSpans');
+const SCOPE_SPANS = otel('trace.v1.ScopeSpans');
+const SPAN = otel('trace.v1.Span');
+const EVENT = otel('trace.v1.Span.Event');
+const LINK = otel('trace.v1.Span.Link');
+const STATUS = otel('trace.v1.Status');
+
+function resourceSpans(r: Reader, end: number): otlp.ResourceSpans {
+  const e = envelope(r, end, RESOURCE_SPANS, resource, scopeSpans);
+  return { resource: e.head, scopeSpans: e.items, schemaUrl: e.schemaUrl };
+}
+
+function scopeSpans(r: Reader, end: number): otlp.ScopeSpans {
+  const e = envelope(r, end, SCOPE_SPANS, scope, span);
+  return { scope: e.head, spans: e.items, schemaUrl: e.schemaUrl };
+}
+
+function span(r: Reader, end: number): otlp.Span {
+  let traceId = EMPTY_BYTES;
+  let spanId = EMPTY_BYTES;
+  let traceState = '';
+  let parentSpanId = EMPTY_BYTES;
+  let flags = 0;
+  let name = '';
+  let kind = 0;
+  let startTimeUnixNano = 0n;
+  let endTimeUnixNano = 0n;
+  const attributes: otlp.KeyValue[] = [];
+  let droppedAttributesCount = 0;
+  const events: otlp.SpanEvent[] = [];
+  let droppedEventsCount = 0;
+  const links: otlp.SpanLink[] = [];
+  let droppedLinksCount = 0;
+  let at = -1;
+  let atEnd = 0;
+  let more: number[] | undefined;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === ((9 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    else if (tag === ((1 << 3) | 2)) traceId = r.bytes(end);
+    else if (tag === ((2 << 3) | 2)) spanId = r.bytes(end);
+    else if (tag === ((3 << 3) | 2)) traceState = r.string(end);
+    else if (tag === ((4 << 3) | 2)) parentSpanId = r.bytes(end);
+    else if (tag === ((5 << 3) | 2)) name = r.key(end);
+    else if (tag === ((6 << 3) | 0)) kind = r.int32();
+    else if (tag === ((7 << 3) | 1)) startTimeUnixNano = r.fixed64();
+    else if (tag === ((8 << 3) | 1)) endTimeUnixNano = r.fixed64();
+    else if (tag === ((10 << 3) | 0)) droppedAttributesCount = r.uint32();
+    else if (tag === ((11 << 3) | 2)) events.push(event(r, r.delimited(end)));
+    else if (tag === ((12 << 3) | 0)) droppedEventsCount = r.uint32();
+    else if (tag === ((13 << 3) | 2)) links.push(link(r, r.delimited(end)));
+    else if (tag === ((14 << 3) | 0)) droppedLinksCount = r.uint32();
+    else if (tag === ((15 << 3) | 2)) {
+      const stop = r.delimited(end);
+      more = again(more, at, atEnd, r.pos, stop);
+      at = r.pos;
+      atEnd = r.pos = stop;
+    } else if (tag === ((16 << 3) | 5)) flags = r.fixed32();
+    else other(r, tag, end, SPAN);
+  }
+  r.done(end);
   return {
-    resourceSpans: each(m.resourceSpans, (rs) => ({
-      resource: one(rs.resource, resource),
-      scopeSpans: each(rs.scopeSpans, (ss) => ({
-        scope: one(ss.scope, scope),
-        spans: each(ss.spans, span),
-        schemaUrl: ss.schemaUrl,
-      })),
-      schemaUrl: rs.schemaUrl,
-    })),
+    traceId,
+    spanId,
+    traceState,
+    parentSpanId,
+    flags,
+    name,
+    kind,
+    startTimeUnixNano,
+    endTimeUnixNano,
+    attributes,
+    droppedAttributesCount,
+    events,
+    droppedEventsCount,
+    links,
+    droppedLinksCount,
+    status: at < 0 ? undefined : embedded(r, at, atEnd, more, status, 0),
   };
 }
 
-function span(s: PbSpan): otlp.Span {
-  return {
-    traceId: bytes(s.traceId),
-    spanId: bytes(s.spanId),
-    traceState: s.traceState,
-    parentSpanId: bytes(s.parentSpanId),
-    flags: s.flags,
-    name: s.name,
-    kind: s.kind,
-    startTimeUnixNano: u64(s.startTimeUnixNano),
-    endTimeUnixNano: u64(s.endTimeUnixNano),
-    attributes: attributes(s.attributes),
-    droppedAttributesCount: s.droppedAttributesCount,
-    events: each(s.events, (e) => ({
-      timeUnixNano: u64(e.timeUnixNano),
-      name: e.name,
-      attributes: attributes(e.attributes),
-      droppedAttributesCount: e.droppedAttributesCount,
-    })),
-    droppedEventsCount: s.droppedEventsCount,
-    links: each(s.links, (l) => ({
-      traceId: bytes(l.traceId),
-      spanId: bytes(l.spanId),
-      traceState: l.traceState,
-      attributes: attributes(l.attributes),
-      droppedAttributesCount: l.droppedAttributesCount,
-      flags: l.flags,
-    })),
-    droppedLinksCount: s.droppedLinksCount,
-    status: one(s.status, (st) => ({ message: st.message, code: st.code })),
-  };
+function event(r: Reader, end: number): otlp.SpanEvent {
+  let timeUnixNano = 0n;
+  let name = '';
+  const attributes: otlp.KeyValue[] = [];
+  let droppedAttributesCount = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | 1)) timeUnixNano = r.fixed64();
+    else if (tag === ((2 << 3) | 2)) name = r.key(end);
+    else if (tag === ((3 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    else if (tag === ((4 << 3) | 0)) droppedAttributesCount = r.uint32();
+    else other(r, tag, end, EVENT);
+  }
+  r.done(end);
+  return { timeUnixNano, name, attributes, droppedAttributesCount };
+}
+
+function link(r: Reader, end: number): otlp.SpanLink {
+  let traceId = EMPTY_BYTES;
+  let spanId = EMPTY_BYTES;
+  let traceState = '';
+  const attributes: otlp.KeyValue[] = [];
+  let droppedAttributesCount = 0;
+  let flags = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | 2)) traceId = r.bytes(end);
+    else if (tag === ((2 << 3) | 2)) spanId = r.bytes(end);
+    else if (tag === ((3 << 3) | 2)) traceState = r.string(end);
+    else if (tag === ((4 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    else if (tag === ((5 << 3) | 0)) droppedAttributesCount = r.uint32();
+    else if (tag === ((6 << 3) | 5)) flags = r.fixed32();
+    else other(r, tag, end, LINK);
+  }
+  r.done(end);
+  return { traceId, spanId, traceState, attributes, droppedAttributesCount, flags };
+}
+
+function status(r: Reader, end: number): otlp.Status {
+  let message = '';
+  let code = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === ((2 << 3) | 2)) message = r.string(end);
+    else if (tag === ((3 << 3) | 0)) code = r.int32();
+    else other(r, tag, end, STATUS);
+  }
+  r.done(end);
+  return { message, code };
 }
 
 // ---- logs
 
-function logsRequest(m: PbLogsRequest): otlp.ExportLogsServiceRequest {
-  known(m);
+const RESOURCE_LOGS = otel('logs.v1.ResourceLogs');
+const SCOPE_LOGS = otel('logs.v1.ScopeLogs');
+const LOG_RECORD = otel('logs.v1.LogRecord');
+
+function resourceLogs(r: Reader, end: number): otlp.ResourceLogs {
+  const e = envelope(r, end, RESOURCE_LOGS, resource, scopeLogs);
+  return { resource: e.head, scopeLogs: e.items, schemaUrl: e.schemaUrl };
+}
+
+function scopeLogs(r: Reader, end: number): otlp.ScopeLogs {
+  const e = envelope(r, end, SCOPE_LOGS, scope, logRecord);
+  return { scope: e.head, logRecords: e.items, schemaUrl: e.schemaUrl };
+}
+
+function logRecord(r: Reader, end: number): otlp.LogRecord {
+  let timeUnixNano = 0n;
+  let observedTimeUnixNano = 0n;
+  let severityNumber = 0;
+  let severityText = '';
+  const attributes: otlp.KeyValue[] = [];
+  let droppedAttributesCount = 0;
+  let flags = 0;
+  let traceId = EMPTY_BYTES;
+  let spanId = EMPTY_BYTES;
+  let eventName = '';
+  let at = -1;
+  let atEnd = 0;
+  let more: number[] | undefined;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === ((6 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    else if (tag === ((1 << 3) | 1)) timeUnixNano = r.fixed64();
+    else if (tag === ((11 << 3) | 1)) observedTimeUnixNano = r.fixed64();
+    else if (tag === ((2 << 3) | 0)) severityNumber = r.int32();
+    else if (tag === ((3 << 3) | 2)) severityText = r.key(end);
+    else if (tag === ((5 << 3) | 2)) {
+      const stop = r.delimited(end);
+      more = again(more, at, atEnd, r.pos, stop);
+      at = r.pos;
+      atEnd = r.pos = stop;
+    } else if (tag === ((7 << 3) | 0)) droppedAttributesCount = r.uint32();
+    else if (tag === ((8 << 3) | 5)) flags = r.fixed32();
+    else if (tag === ((9 << 3) | 2)) traceId = r.bytes(end);
+    else if (tag === ((10 << 3) | 2)) spanId = r.bytes(end);
+    else if (tag === ((12 << 3) | 2)) eventName = r.key(end);
+    else other(r, tag, end, LOG_RECORD);
+  }
+  r.done(end);
   return {
-    resourceLogs: each(m.resourceLogs, (rl) => ({
-      resource: one(rl.resource, resource),
-      scopeLogs: each(rl.scopeLogs, (sl) => ({
-        scope: one(sl.scope, scope),
-        logRecords: each(sl.logRecords, logRecord),
-        schemaUrl: sl.schemaUrl,
-      })),
-      schemaUrl: rl.schemaUrl,
-    })),
-  };
-}
-
-function logRecord(r: PbLogRecord): otlp.LogRecord {
-  return {
-    timeUnixNano: u64(r.timeUnixNano),
-    observedTimeUnixNano: u64(r.observedTimeUnixNano),
-    severityNumber: r.severityNumber,
-    severityText: r.severityText,
-    body: r.body === null ? undefined : anyValue(r.body, 1),
-    attributes: attributes(r.attributes),
-    droppedAttributesCount: r.droppedAttributesCount,
-    flags: r.flags,
-    traceId: bytes(r.traceId),
-    spanId: bytes(r.spanId),
-    eventName: r.eventName,
-  };
-}
-
-// ---- metrics
-
-function metricsRequest(m: PbMetricsRequest): otlp.ExportMetricsServiceRequest {
-  known(m);
-  return {
-    resourceMetrics: each(m.resourceMetrics, (rm) => ({
-      resource: one(rm.resource, resource),
-      scopeMetrics: each(rm.scopeMetrics, (sm) => ({
-        scope: one(sm.scope, scope),
-        metrics: each(sm.metrics, metric),
-        schemaUrl: sm.schemaUrl,
-      })),
-      schemaUrl: rm.schemaUrl,
-    })),
-  };
-}
-
-function metric(m: PbMetric): otlp.Metric {
-  return {
-    name: m.name,
-    description: m.description,
-    unit: m.unit,
-    data: metricData(m),
-    metadata: attributes(m.metadata),
-  };
-}
-
-function metricData(m: PbMetric): otlp.MetricData {
-  return (
-    one(m.gauge, (g): otlp.MetricData => ({ type: 'gauge', dataPoints: each(g.dataPoints, numberPoint) })) ??
-    one(m.sum, (s): otlp.MetricData => ({
-      type: 'sum',
-      dataPoints: each(s.dataPoints, numberPoint),
-      aggregationTemporality: s.aggregationTemporality,
-      isMonotonic: s.isMonotonic,
-    })) ??
-    one(m.histogram, (h): otlp.MetricData => ({
-      type: 'histogram',
-      dataPoints: each(h.dataPoints, histogramPoint),
-      aggregationTemporality: h.aggregationTemporality,
-    })) ??
-    one(m.exponentialHistogram, (h): otlp.MetricData => ({
-      type: 'exponential_histogram',
-      dataPoints: each(h.dataPoints, exponentialPoint),
-      aggregationTemporality: h.aggregationTemporality,
-    })) ??
-    one(m.summary, (s): otlp.MetricData => ({ type: 'summary', dataPoints: each(s.dataPoints, summaryPoint) })) ??
-    EMPTY_DATA
-  );
-}
-
-function numberValue(n: PbNumber): otlp.NumberValue {
-  if (hasOwn.call(n, 'asDouble')) return { kind: 'double', value: n.asDouble };
-  if (hasOwn.call(n, 'asInt')) return { kind: 'int', value: i64(n.asInt) };
-  return NO_NUMBER;
-}
-
-function exemplar(e: PbExemplar): otlp.Exemplar {
-  return {
-    filteredAttributes: attributes(e.filteredAttributes),
-    timeUnixNano: u64(e.timeUnixNano),
-    value: numberValue(e),
-    spanId: bytes(e.spanId),
-    traceId: bytes(e.traceId),
-  };
-}
-
-function numberPoint(p: PbNumberPoint): otlp.NumberDataPoint {
-  return {
-    attributes: attributes(p.attributes),
-    startTimeUnixNano: u64(p.startTimeUnixNano),
-    timeUnixNano: u64(p.timeUnixNano),
-    value: numberValue(p),
-    exemplars: each(p.exemplars, exemplar),
-    flags: p.flags,
-  };
-}
-
-function histogramPoint(p: PbHistogramPoint): otlp.HistogramDataPoint {
-  return {
-    attributes: attributes(p.attributes),
-    startTimeUnixNano: u64(p.startTimeUnixNano),
-    timeUnixNano: u64(p.timeUnixNano),
-    count: u64(p.count),
-    sum: p.sum ?? undefined,
-    bucketCounts: u64s(p.bucketCounts),
-    explicitBounds: p.explicitBounds,
-    exemplars: each(p.exemplars, exemplar),
-    flags: p.flags,
-    min: p.min ?? undefined,
-    max: p.max ?? undefined,
-  };
-}
-
-function buckets(b: PbBuckets): otlp.ExponentialHistogramBuckets {
-  return { offset: b.offset, bucketCounts: u64s(b.bucketCounts) };
-}
-
-function exponentialPoint(p: PbExponentialPoint): otlp.ExponentialHistogramDataPoint {
-  return {
-    attributes: attributes(p.attributes),
-    startTimeUnixNano: u64(p.startTimeUnixNano),
-    timeUnixNano: u64(p.timeUnixNano),
-    count: u64(p.count),
-    sum: p.sum ?? undefined,
-    scale: p.scale,
-    zeroCount: u64(p.zeroCount),
-    positive: one(p.positive, buckets),
-    negative: one(p.negative, buckets),
-    flags: p.flags,
-    exemplars: each(p.exemplars, exemplar),
-    min: p.min ?? undefined,
-    max: p.max ?? undefined,
-    zeroThreshold: p.zeroThreshold,
-  };
-}
-
-function summaryPoint(p: PbSummaryPoint): otlp.SummaryDataPoint {
-  return {
-    attributes: attributes(p.attributes),
-    startTimeUnixNano: u64(p.startTimeUnixNano),
-    timeUnixNano: u64(p.timeUnixNano),
-    count: u64(p.count),
-    sum: p.sum,
-    quantileValues: each(p.quantileValues, (q) => ({ quantile: q.quantile, value: q.value })),
-    flags: p.flags,
+    timeUnixNano,
+    observedTimeUnixNano,
+    severityNumber,
+    severityText,
+    body: at < 0 ? undefined : embedded(r, at, atEnd, more, anyValue, 1),
+    attributes,
+    droppedAttributesCount,
+    flags,
+    traceId,
+    spanId,
+    eventName,
   };
 }
