@@ -149,7 +149,7 @@ export function markdownReport(r: BenchResults): string {
       `${s.spansPerRequest} spans (${s.spansPerTrace} per trace), ${s.logsPerRequest} log records or ${s.pointsPerRequest} data points per request; ` +
       `${s.attributes} attributes of ${s.attributeSize} characters on each item; ${s.services} services; ${pct(s.errorRatio)} errors`,
     `- Server defaults: batch ${r.defaults.batch.traces} spans / ${r.defaults.batch.logs} logs / ${r.defaults.batch.metrics} points, ` +
-      `${r.defaults.writers} writers in each of ${r.defaults.workers} workers (--workers 0: one per core), so ${r.defaults.writers * r.defaults.workers} concurrent COPYs. ` +
+      `${r.defaults.writers} writers in each of ${r.defaults.workers} worker(s) (--workers 0: one per core, or per two cores with PostgreSQL on the same machine), so ${r.defaults.writers * r.defaults.workers} concurrent COPYs. ` +
       `Each scenario: fresh database, otlp-pg started as a child process (\`node dist/cli/index.js serve\`), ${r.timings.warmupSeconds} s warm-up, ${r.timings.measureSeconds} s measured.`,
     '',
     `**All ${r.machine.cores} cores are shared** by otlp-pg, PostgreSQL and the load generator (and by anything else running: ` +

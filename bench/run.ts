@@ -3,10 +3,11 @@
 // sweeps and the README's queries; writes bench/results/<mode>.md, .json and .svg.
 
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { defaultWorkers } from '../src/cli/serve.js';
 import { OPTIONS } from '../src/config/options.js';
 import type { Signal } from '../src/decode/types.js';
 import { defaultLoadgenOptions } from '../src/loadgen/options.js';
@@ -89,8 +90,9 @@ const DEFAULT_BATCH: Readonly<Record<Signal, number>> = {
   metrics: Number(OPTIONS.batchPoints.default),
 };
 const DEFAULT_WRITERS = Number(OPTIONS.writers.default);
-// --workers 0 (the default) is one receiver process per core.
-const DEFAULT_WORKERS = Number(OPTIONS.workers.default) || availableParallelism();
+// --workers 0 (the default): one receiver process per core, or per two when PostgreSQL shares the
+// machine, as the bench's own embedded one does.
+const DEFAULT_WORKERS = Number(OPTIONS.workers.default) || defaultWorkers(process.env.DATABASE_URL ?? '');
 const BATCH_FLAG: Readonly<Record<Signal, string>> = { traces: '--batch-spans', logs: '--batch-logs', metrics: '--batch-points' };
 
 /** Other programs' share of the machine past which a measurement counts as disturbed. */

@@ -89,13 +89,33 @@ function stopOnSignals(logger: Logger): (stop: () => Promise<void>) => boolean {
 }
 
 /**
- * --workers 0: one receiver per core, or per two cores when the database is the embedded one on
- * the same cores. There PostgreSQL needs about as much CPU per row as otlp-pg, and on 2 cores one
- * worker stored 98 % of the spans/s of two at 42 % of the memory and half the p99 (bench, sweeps).
+ * --workers 0: one receiver per core, or per two cores when PostgreSQL runs on this machine too
+ * (embedded, or reached over loopback or a Unix socket). There it needs about as much CPU per row
+ * as otlp-pg, and on 2 cores one worker stored 98 % of the spans/s of two, at 42 % of the memory
+ * and half the p99 (bench, workers sweep).
  */
 export function workerCount(config: Config, cores = availableParallelism()): number {
-  if (config.workers !== 0) return config.workers;
-  return config.databaseUrl ? cores : Math.max(1, Math.floor(cores / 2));
+  return config.workers !== 0 ? config.workers : defaultWorkers(config.databaseUrl, cores);
+}
+
+export function defaultWorkers(databaseUrl: string, cores = availableParallelism()): number {
+  return databaseOnThisMachine(databaseUrl) ? Math.max(1, Math.floor(cores / 2)) : cores;
+}
+
+/** Whether the database URL (empty: the embedded one) points at this machine. */
+export function databaseOnThisMachine(databaseUrl: string): boolean {
+  if (!databaseUrl) return true;
+  // ?host=/path is a Unix socket (and `postgresql://u@/db` is no WHATWG URL).
+  const socket = /[?&]host=([^&]*)/.exec(databaseUrl)?.[1];
+  if (socket !== undefined) return decodeURIComponent(socket).startsWith('/');
+  let host: string;
+  try {
+    host = new URL(databaseUrl).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    // A keyword/value connection string: its host is not worth parsing for a default.
+    return false;
+  }
+  return host === '' || host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 export async function serve(config: Config, logger: Logger): Promise<void> {

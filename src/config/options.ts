@@ -72,7 +72,7 @@ export const OPTIONS = {
     default: '0',
     min: 0,
     max: 256,
-    help: 'receiver processes sharing the OTLP ports, each with its own writers and pool (0: one per core; one per two cores with the embedded PostgreSQL)',
+    help: 'receiver processes sharing the OTLP ports, each with its own writers and pool (0: one per core; one per two cores when PostgreSQL runs on this machine)',
   },
   tlsCert: {
     flag: 'tls-cert',
