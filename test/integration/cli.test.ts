@@ -2,6 +2,7 @@
 // stores, stops on SIGINT with exit code 0 and no postgres left behind (also when the signal comes
 // during start-up), and finds its data again.
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -59,6 +60,23 @@ describe('otlp-pg serve on an embedded PostgreSQL', () => {
     expect(third.output()).not.toContain('psql ');
     expect(postgresProcesses(dataDir)).toEqual([]);
   });
+
+  it('answers a signal even while start-up hangs on a database that never replies', async () => {
+    // Accepts connections and never says a word: the PostgreSQL handshake waits forever.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const hung = runCli(['serve', '--database-url', `postgresql://u:p@127.0.0.1:${port}/db`, '--grpc-endpoint', '127.0.0.1:0', '--http-endpoint', '127.0.0.1:0', '--telemetry-endpoint', '127.0.0.1:0']);
+      await hung.waitFor('"msg":"database"');
+      hung.child.kill('SIGTERM');
+      expect(await hung.exited).toBe(1);
+      expect(hung.output()).toContain('stopping once start-up is done');
+      expect(hung.output()).toContain('start-up did not finish within 10 s of the signal; exiting');
+    } finally {
+      silent.close();
+    }
+  }, 30_000);
 
   it('prints every option with its default on --help, and names bad values by their key', async () => {
     const help = runCli(['--help']);
