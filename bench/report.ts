@@ -38,7 +38,7 @@ export interface BenchResults {
   readonly shape: RequestShape;
   /** The server defaults every scenario runs with unless it says otherwise. */
   readonly defaults: { readonly batch: Readonly<Record<Signal, number>>; readonly writers: number; readonly workers: number };
-  readonly timings: { readonly warmupSeconds: number; readonly measureSeconds: number };
+  readonly timings: { readonly warmupSeconds: number; readonly measureSeconds: number; readonly warmupRunSeconds: number };
   readonly headline: { readonly signal: Signal; readonly e2e: EndToEndResult; readonly raw: RawResult; readonly ratio: number }[];
   readonly latency: { readonly signal: Signal; readonly maxRate: number; readonly result: EndToEndResult }[];
   readonly transports: EndToEndResult[];
@@ -150,7 +150,8 @@ export function markdownReport(r: BenchResults): string {
       `${s.attributes} attributes of ${s.attributeSize} characters on each item; ${s.services} services; ${pct(s.errorRatio)} errors`,
     `- Server defaults: batch ${r.defaults.batch.traces} spans / ${r.defaults.batch.logs} logs / ${r.defaults.batch.metrics} points, ` +
       `${r.defaults.writers} writers in each of ${r.defaults.workers} worker(s) (--workers 0: one per core, or per two cores with PostgreSQL on the same machine), so ${r.defaults.writers * r.defaults.workers} concurrent COPYs. ` +
-      `Each scenario: fresh database, otlp-pg started as a child process (\`node dist/cli/index.js serve\`), ${r.timings.warmupSeconds} s warm-up, ${r.timings.measureSeconds} s measured.`,
+      `Each scenario: fresh database, otlp-pg started as a child process (\`node dist/cli/index.js serve\`), ${r.timings.warmupSeconds} s warm-up, ${r.timings.measureSeconds} s measured. ` +
+      `The run starts with ${r.timings.warmupRunSeconds} s of traces flat out, not measured: a fresh PostgreSQL creates its WAL files as it first fills them, and recycles them afterwards.`,
     '',
     `**All ${r.machine.cores} cores are shared** by otlp-pg, PostgreSQL and the load generator (and by anything else running: ` +
       `"other programs" is the share of the machine used during a measurement by processes that are none of the three, in bold past 10 %: ` +
