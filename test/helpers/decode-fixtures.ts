@@ -18,7 +18,9 @@ import { AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { expect } from 'vitest';
 import { lookupType } from '../../src/decode/protobuf.js';
+import { OtlpError } from '../../src/errors.js';
 import type { Signal } from '../../src/decode/types.js';
 
 export const RESOURCE = resourceFromAttributes({ 'service.name': 'checkout', 'host.cpu.count': 8 });
@@ -194,3 +196,39 @@ export function deepLogJson(levels: number, via: 'kvlist' | 'array', longNumber 
   const time = longNumber ? '"timeUnixNano":1700000000000000001,' : '';
   return Buffer.from(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{${time}"body":${body}}]}]}]}`);
 }
+
+/** The one element of a list (fails the test otherwise). */
+export function only<T>(list: readonly T[]): T {
+  expect(list).toHaveLength(1);
+  return list[0] as T;
+}
+
+/** The invalid_argument OtlpError `decode` throws (fails the test otherwise). */
+export function invalid(decode: () => unknown): OtlpError {
+  try {
+    decode();
+  } catch (err) {
+    expect(err).toBeInstanceOf(OtlpError);
+    expect((err as OtlpError).kind).toBe('invalid_argument');
+    return err as OtlpError;
+  }
+  throw new Error('expected an invalid_argument OtlpError');
+}
+
+// Hand encoding, field numbers from the OTLP .proto files.
+export const tag = (field: number, wireType: number): number[] => varint(field * 8 + wireType);
+export const u32 = (field: number, n: number): number[] => [...tag(field, 0), ...varint(n)];
+export const fixed64 = (field: number, n: bigint): number[] => {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64LE(BigInt.asUintN(64, n));
+  return [...tag(field, 1), ...bytes];
+};
+export const float64 = (field: number, x: number): number[] => {
+  const bytes = Buffer.alloc(8);
+  bytes.writeDoubleLE(x);
+  return [...tag(field, 1), ...bytes];
+};
+export const text = (field: number, s: string): number[] => ld(field, [...Buffer.from(s)]);
+// KeyValue{key=1, value=2: AnyValue{string_value=1}}
+export const attribute = (field: number, key: string, value: string): number[] =>
+  ld(field, [...text(1, key), ...ld(2, text(1, value))]);
