@@ -17,7 +17,7 @@ import { encodeMetrics } from '../src/write/metrics.js';
 import { encodeTraces } from '../src/write/traces.js';
 
 const SIGNALS: readonly Signal[] = ['traces', 'logs', 'metrics'];
-/** Requests per timed round; enough for a few hundred milliseconds per stage. */
+/** Each stage is timed in ROUNDS rounds that together last MIN_MS; the least disturbed round counts. */
 const ROUNDS = 5;
 const MIN_MS = 1500;
 
@@ -32,7 +32,7 @@ const STAGES: { readonly [S in Signal]: Stages<S> } = {
   metrics: { map: mapMetrics, encode: (rows) => encodeMetrics(rows as never) },
 };
 
-/** CPU µs per call of `fn`, repeated for at least MIN_MS, best of ROUNDS (least disturbed). */
+/** CPU µs per call of `fn`: the lowest of ROUNDS rounds of MIN_MS / ROUNDS each. */
 function cpuMicros(fn: () => void): number {
   let best = Infinity;
   for (let round = 0; round < ROUNDS; round++) {
