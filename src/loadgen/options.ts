@@ -52,7 +52,7 @@ const FLAGS = {
   seed: { type: 'string', default: '1', help: 'random seed: the same seed builds the same requests' },
   concurrency: { type: 'string', default: '128', help: 'requests in flight at most' },
   connections: { type: 'string', default: '4', help: 'gRPC connections, spread over the endpoint\'s processes (HTTP opens one per request in flight)' },
-  rate: { type: 'string', default: '0', help: 'target items (spans + log records + data points) per second; 0 is flat out' },
+  rate: { type: 'string', default: '0', help: 'target items (spans + log records + data points) per second, latency counted from each request\'s due time; 0 is flat out' },
   duration: { type: 'string', default: '10s', help: 'how long to send: 500ms, 30s, 5m (a bare number is seconds); 0 with --requests' },
   requests: { type: 'string', default: '0', help: 'stop after this many requests (0: no limit)' },
   timeout: { type: 'string', default: '30s', help: 'deadline of each request' },

@@ -23,7 +23,20 @@ export interface ReplayOptions {
   readonly stats: RunStats;
   /** Aborting stops sending; requests in flight are still waited for. */
   readonly stop?: AbortSignal;
+  /** Time and waiting; a test passes its own to control both. */
+  readonly clock?: Clock;
 }
+
+/** Where replay reads the time (ms, monotonic) and how it waits for the next send to be due. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 export interface ReplayResult {
   /** From the first send to the last answer. */
@@ -82,18 +95,22 @@ export function sendShiftNs(builtAtMs: number, seq: bigint, nowMs = Date.now()):
   return BigInt(nowMs - builtAtMs) * 1_000_000n + (seq % 1_000_000n);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Sends the templates, each send with fresh trace ids and current timestamps, with at most
  * `concurrency` requests in flight: flat out, or at `itemsPerSecond` (open loop: sends are due
  * on a fixed schedule; when the concurrency bound holds them back they go late, and the
  * shortfall is reported rather than hidden). Resolves once every request sent is answered.
+ *
+ * At a rate, a request's latency runs from when it was due, not from when it went out: a server
+ * that answers slowly holds back the sends behind it, and timing those from their late send would
+ * leave that wait out of every latency (coordinated omission). How late each send went is
+ * recorded apart, as the send delay.
  */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const mix = new TemplateMix(options.templates, options.weights);
   const { transport, stats } = options;
-  const start = performance.now();
+  const clock = options.clock ?? systemClock;
+  const start = clock.now();
   let inFlight = 0;
   let requests = 0;
   let itemsSent = 0;
@@ -102,23 +119,26 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let wake: (() => void) | undefined;
   const answered = (): void => {
     inFlight--;
-    lastAnswer = performance.now();
+    lastAnswer = clock.now();
     const w = wake;
     wake = undefined;
     w?.();
   };
   const slotFree = (): Promise<void> => new Promise((resolve) => (wake = resolve));
 
-  const send = (t: Template): void => {
+  /** Sends `t`, due at `due` on the rate's schedule (undefined flat out: its latency counts from the send). */
+  const send = (t: Template, due: number | undefined): void => {
     seq = BigInt.asUintN(64, seq + 1n);
     const shiftNs = sendShiftNs(options.builtAtMs, seq);
     const body = render(t, seq, shiftNs);
-    const sentAt = performance.now();
+    const sentAt = clock.now();
+    const from = due ?? sentAt;
+    if (due !== undefined) stats.sendDelayed((sentAt - due) * 1000);
     stats.sent(t.signal, t.items);
     inFlight++;
     transport.send(t.signal, body).then(
       (outcome) => {
-        if (outcome.ok) stats.acked(t.signal, t.items, outcome.rejected, (performance.now() - sentAt) * 1000);
+        if (outcome.ok) stats.acked(t.signal, t.items, outcome.rejected, (clock.now() - from) * 1000);
         else stats.refused(t.signal, t.items, outcome.reason, outcome.message);
         answered();
       },
@@ -130,7 +150,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
 
   for (;;) {
-    const now = performance.now();
+    const now = clock.now();
     if (options.stop?.aborted) break;
     if (options.durationMs > 0 && now - start >= options.durationMs) break;
     if (options.maxRequests > 0 && requests >= options.maxRequests) break;
@@ -138,15 +158,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       await slotFree();
       continue;
     }
-    if (options.itemsPerSecond > 0) {
-      const due = start + (itemsSent / options.itemsPerSecond) * 1000;
-      if (due > now) {
-        await sleep(Math.max(1, Math.min(due - now, options.durationMs > 0 ? start + options.durationMs - now : Infinity)));
-        continue;
-      }
+    const due = options.itemsPerSecond > 0 ? start + (itemsSent / options.itemsPerSecond) * 1000 : undefined;
+    if (due !== undefined && due > now) {
+      await clock.sleep(Math.max(1, Math.min(due - now, options.durationMs > 0 ? start + options.durationMs - now : Infinity)));
+      continue;
     }
     const t = mix.next();
-    send(t);
+    send(t, due);
     requests++;
     itemsSent += t.items;
   }

@@ -105,7 +105,7 @@ export class SignalStats {
   rejectedItems = 0;
   refusedRequests = 0;
   refusedItems = 0;
-  /** Latency of acknowledged requests, send to answer. */
+  /** Latency of acknowledged requests, to the answer from the send (flat out) or from when the send was due (at a rate). */
   readonly latency = new LatencyHistogram();
 
   add(other: SignalStats): void {
@@ -135,6 +135,8 @@ export class RunStats {
   readonly bySignal = new Map<Signal, SignalStats>();
   readonly window = new SignalStats();
   readonly refusals = new Map<string, Refusal>();
+  /** At a rate: how long after its due time on the schedule each request went out (µs). */
+  readonly sendDelay = new LatencyHistogram();
 
   of(signal: Signal): SignalStats {
     let s = this.bySignal.get(signal);
@@ -148,6 +150,10 @@ export class RunStats {
     s.sentItems += items;
     this.window.sentRequests++;
     this.window.sentItems += items;
+  }
+
+  sendDelayed(us: number): void {
+    this.sendDelay.record(us);
   }
 
   acked(signal: Signal, items: number, rejected: number, latencyUs: number): void {

@@ -20,7 +20,10 @@ export interface SignalSummary {
   readonly refusedItems: number;
   /** Acknowledged items per second over the run. */
   readonly itemsPerSecond: number;
-  /** Of acknowledged requests, in milliseconds. */
+  /**
+   * Of acknowledged requests, in milliseconds: from the send flat out, from when the send was due
+   * at a rate (so time spent waiting to be sent counts).
+   */
   readonly latencyMs: LatencySummary;
 }
 
@@ -32,8 +35,10 @@ export interface LoadSummary {
   readonly concurrency: number;
   /** Target items per second, 0 for flat out. */
   readonly rate: number;
-  /** Items due under the target rate that the concurrency bound kept from being sent. */
+  /** Items due on the rate's schedule before the end that were never sent: the rate was not kept. */
   readonly behindItems: number;
+  /** At a rate: how late requests went out after their due time, in milliseconds (all 0 flat out). */
+  readonly sendDelayMs: LatencySummary;
   readonly elapsedSeconds: number;
   readonly shape: RequestShape;
   readonly signals: Partial<Record<Signal, SignalSummary>>;
@@ -63,12 +68,13 @@ export function signalSummary(s: SignalStats, elapsedSeconds: number): SignalSum
 
 export function summarize(
   stats: RunStats,
-  run: Omit<LoadSummary, 'signals' | 'total' | 'refusals'>,
+  run: Omit<LoadSummary, 'signals' | 'total' | 'refusals' | 'sendDelayMs'>,
 ): LoadSummary {
   const signals: Partial<Record<Signal, SignalSummary>> = {};
   for (const [signal, s] of stats.bySignal) signals[signal] = signalSummary(s, run.elapsedSeconds);
   return {
     ...run,
+    sendDelayMs: latencySummary(stats.sendDelay),
     signals,
     total: signalSummary(stats.total(), run.elapsedSeconds),
     refusals: [...stats.refusals.values()].sort((a, b) => b.count - a.count),
@@ -91,9 +97,19 @@ function row(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
 }
 
+/** Whether a run at a rate kept it, and how late its sends went. */
+export function rateLine(s: Pick<LoadSummary, 'behindItems' | 'sendDelayMs'>): string {
+  const d = s.sendDelayMs;
+  const delay = `send delay p50 ${f(d.p50)} ms, p99 ${f(d.p99)} ms`;
+  return s.behindItems > 0
+    ? `could not keep the rate: ${n(s.behindItems)} items behind schedule, requests sent up to ${f(d.max)} ms late (${delay}); ` +
+        'raise --concurrency, or the endpoint is at its limit'
+    : `kept the rate: every item due was sent, requests up to ${f(d.max)} ms late (${delay})`;
+}
+
 /** The human summary printed at the end of a run. */
 export function formatSummary(s: LoadSummary): string {
-  const target = s.rate > 0 ? `target ${n(s.rate)} items/s` : 'flat out';
+  const target = s.rate > 0 ? `target ${n(s.rate)} items/s, latency from each request's due time` : 'flat out';
   const lines = [
     `otlp-pg loadgen: ${s.protocol}${s.gzip ? '+gzip' : ''} → ${s.endpoint}, ${s.elapsedSeconds.toFixed(1)} s, ` +
       `concurrency ${s.concurrency}, ${target}`,
@@ -115,7 +131,7 @@ export function formatSummary(s: LoadSummary): string {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   lines.push(row(head, widths), ...body.map((r) => row(r, widths)));
-  if (s.behindItems > 0) lines.push('', `behind the target rate by ${n(s.behindItems)} items (raise --concurrency, or the endpoint is at its limit)`);
+  if (s.rate > 0) lines.push('', rateLine(s));
   if (s.refusals.length > 0) {
     lines.push('', 'refused requests:');
     for (const r of s.refusals) lines.push(`  ${r.reason} × ${n(r.count)}: ${r.message}`);
