@@ -4,6 +4,7 @@ import type { Config } from './config/config.js';
 import { redactUrl } from './config/config.js';
 import { startEmbedded } from './db/embedded.js';
 import { migrate, pendingMigrations } from './db/migrate.js';
+import { withPoolClient } from './db/pool-client.js';
 import { logMaintenance, maintainPartitions } from './db/retention.js';
 import { Pipeline } from './pipeline/exporter.js';
 import { WriterPool } from './pipeline/writer-pool.js';
@@ -13,6 +14,7 @@ import type { Registry } from 'prom-client';
 import { createTelemetry } from './telemetry/metrics.js';
 import { databaseCheck, startTelemetryServer, type TelemetryServer } from './telemetry/server.js';
 import { pruneRequestKeys } from './write/request-keys.js';
+import { startTraceSummaryFolder } from './write/trace-summaries.js';
 
 export interface Database {
   readonly url: string;
@@ -92,27 +94,6 @@ export function startMaintenance(pool: pg.Pool, config: Config, logger: Logger):
   return timer;
 }
 
-/**
- * Runs `work` on a pooled connection. While checked out, a connection that dies between queries
- * emits 'error' on the client, which must be heard (unheard, it crashes the process); it is then
- * released as broken, so the pool drops it.
- */
-export async function withPoolClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  const onError = (err: Error): void => void (broken = err);
-  client.on('error', onError);
-  try {
-    return await work(client);
-  } catch (err) {
-    broken ??= err as Error;
-    throw err;
-  } finally {
-    client.off('error', onError);
-    client.release(broken);
-  }
-}
-
 /** How a --workers worker differs from a process serving alone. */
 export interface StartOptions {
   /** The database to use, already opened and prepared (by the primary). */
@@ -182,6 +163,13 @@ export async function startServer(config: Config, logger: Logger, options: Start
   pipeline = running;
 
   const maintenance = primary ? startMaintenance(pool, config, logger) : undefined;
+  // In every serving process, workers included: the fold's lock keeps it to one at a time.
+  const folder = startTraceSummaryFolder(pool, {
+    intervalMs: config.summaryIntervalMs,
+    maxParts: config.summaryBatchParts,
+    logger,
+    telemetry,
+  });
 
   const db = databaseCheck(database.url);
   const receiverOptions = { maxRequestBytes: config.maxRequestBytes, exporter: running, logger, onAnswer: telemetry.requestAnswered, authTokens: config.authTokens, tls: config.tlsCert === '' ? undefined : { certFile: config.tlsCert, keyFile: config.tlsKey, clientCaFile: config.tlsClientCa === '' ? undefined : config.tlsClientCa } };
@@ -205,6 +193,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     started.http = await startHttpReceiver({ ...config.httpEndpoint, ...receiverOptions });
   } catch (err) {
     clearInterval(maintenance);
+    await folder.stop();
     await started.grpc?.shutdown(0);
     await started.telemetry?.close();
     await db.close();
@@ -223,6 +212,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
       // pipeline has committed or refused them; the extra second lets those answers go out.
       const [drained] = await Promise.all([running.drain(deadline), grpc.shutdown(deadline + 1000), http.shutdown(deadline + 1000)]);
       if (!drained) logger.warn('shutdown deadline passed: requests not yet committed were answered retryable');
+      // What the drained batches committed is folded before the pool closes.
+      await folder.stop();
       await telemetryServer?.close();
       await db.close();
       await pool.end();

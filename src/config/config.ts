@@ -30,6 +30,8 @@ export interface Config {
   readonly batchLogs: number;
   readonly batchPoints: number;
   readonly flushIntervalMs: number;
+  readonly summaryIntervalMs: number;
+  readonly summaryBatchParts: number;
   readonly writers: number;
   readonly poolMax: number;
   readonly poolMin: number;

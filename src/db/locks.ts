@@ -4,5 +4,8 @@ const NS = 0x6f746c70n << 32n;
 
 export const LOCK_MIGRATE = String(NS | 1n);
 export const LOCK_PARTITIONS = String(NS | 2n);
-/** Serialises the `traces` summary upsert across writers and processes (see write/traces.ts). */
+/**
+ * One trace summary folder at a time across processes and hosts; written out as a literal in
+ * migrations/0005_trace_summary_parts.sql, which takes it (a test checks the two agree).
+ */
 export const LOCK_TRACE_SUMMARY = String(NS | 3n);

@@ -171,8 +171,8 @@ function switches(facts: Facts): Finding[] {
       recommended: 'on',
       detail:
         autovacuum.text === 'off'
-          ? `Dead rows (each batch updates its traces' summary rows; request digests are pruned) are never reclaimed and tables bloat. ${howToSet('autovacuum', 'on', autovacuum.source)}`
-          : 'Reclaims the dead rows that updates of traces and pruning of request digests leave.',
+          ? `Dead rows (the trace summary folder updates traces rows and deletes the parts it folded; request digests are pruned) are never reclaimed and tables bloat. ${howToSet('autovacuum', 'on', autovacuum.source)}`
+          : 'Reclaims the dead rows that the trace summary folder (updated traces rows, deleted parts) and pruning of request digests leave.',
     });
   }
   return out;

@@ -40,20 +40,36 @@ function linksJson(links: readonly SpanLink[]): string {
   return `[${parts.join(',')}]`;
 }
 
-/** Combines what two sets of spans of one trace say about it (commutative and associative). */
+/**
+ * Combines what two sets of spans of one trace say about it. Commutative and associative, with the
+ * same rules as the fold in migrations/0005_trace_summary_parts.sql, so a trace's summary does not
+ * depend on how its spans were split into requests and batches: the root is the parentless span
+ * with the smallest span_id; the first service is the earliest span's, ties to the smaller name.
+ */
 export function mergeTraceSummary(a: TraceSummary, b: TraceSummary): TraceSummary {
-  const root = a.rootSpanId ? a : b;
+  const root = takesRoot(b.rootSpanId, a.rootSpanId) ? b : a;
+  const first = earlier(b.startTimeUnixNano, b.firstServiceName, a.startTimeUnixNano, a.firstServiceName) ? b : a;
   return {
     traceId: a.traceId,
-    startTimeUnixNano: a.startTimeUnixNano <= b.startTimeUnixNano ? a.startTimeUnixNano : b.startTimeUnixNano,
+    startTimeUnixNano: first.startTimeUnixNano,
     endTimeUnixNano: a.endTimeUnixNano >= b.endTimeUnixNano ? a.endTimeUnixNano : b.endTimeUnixNano,
-    firstServiceName: a.startTimeUnixNano <= b.startTimeUnixNano ? a.firstServiceName : b.firstServiceName,
+    firstServiceName: first.firstServiceName,
     rootSpanId: root.rootSpanId,
     rootSpanName: root.rootSpanName,
     rootServiceName: root.rootServiceName,
     spanCount: a.spanCount + b.spanCount,
     errorCount: a.errorCount + b.errorCount,
   };
+}
+
+/** Whether root span `candidate` replaces `current` (both may be absent). */
+function takesRoot(candidate: Uint8Array | null, current: Uint8Array | null): boolean {
+  return candidate !== null && (current === null || Buffer.compare(candidate, current) < 0);
+}
+
+/** Whether a span starting at `t` of `service` comes before one at `u` of `other`. */
+function earlier(t: bigint, service: string, u: bigint, other: string): boolean {
+  return t < u || (t === u && Buffer.compare(Buffer.from(service), Buffer.from(other)) < 0);
 }
 
 /** Adds `summary` to `byTrace`, merging with what is there for the same trace. */
@@ -97,12 +113,12 @@ class TraceSummaries {
       };
       this.byTrace.set(idKey(row.traceId), t);
     } else {
-      if (row.startTimeUnixNano < t.startTimeUnixNano) {
+      if (earlier(row.startTimeUnixNano, row.serviceName, t.startTimeUnixNano, t.firstServiceName)) {
         t.startTimeUnixNano = row.startTimeUnixNano;
         t.firstServiceName = row.serviceName;
       }
       if (row.endTimeUnixNano > t.endTimeUnixNano) t.endTimeUnixNano = row.endTimeUnixNano;
-      if (isRoot && t.rootSpanId === null) {
+      if (isRoot && takesRoot(row.spanId, t.rootSpanId)) {
         t.rootSpanId = row.spanId;
         t.rootSpanName = row.name;
         t.rootServiceName = row.serviceName;

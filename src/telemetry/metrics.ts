@@ -19,6 +19,8 @@ export interface Telemetry {
   batchWritten(signal: Signal, rows: number, seconds: number): void;
   batchSplit(signal: Signal): void;
   duplicateSkipped(signal: Signal): void;
+  /** One fold of trace summary parts into `traces`: traces folded, and per part the seconds since its batch committed. */
+  summariesFolded(traces: number, lagSeconds: readonly number[]): void;
 }
 
 /** Gauges read at scrape time, from the parts that own the numbers. */
@@ -91,6 +93,18 @@ export function createTelemetry(gauges: Gauges): Telemetry {
     registers: [registry],
   });
 
+  const summaryLag = new Histogram({
+    name: 'otlp_pg_trace_summary_lag_seconds',
+    help: 'Time from a trace batch\'s commit (its spans acknowledged) to its summaries being committed in `traces`',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const summarized = new Counter({
+    name: 'otlp_pg_trace_summaries_folded_total',
+    help: 'Trace summaries merged into `traces` (a trace counts once per fold that touched it)',
+    registers: [registry],
+  });
+
   const gauge = (name: string, help: string, read: () => number): void => {
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
   };
@@ -141,5 +155,9 @@ export function createTelemetry(gauges: Gauges): Telemetry {
     },
     batchSplit: (signal) => splits.inc({ signal }),
     duplicateSkipped: (signal) => duplicates.inc({ signal }),
+    summariesFolded: (traces, lagSeconds) => {
+      summarized.inc(traces);
+      for (const s of lagSeconds) summaryLag.observe(s);
+    },
   };
 }

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { LOCK_TRACE_SUMMARY } from '../db/locks.js';
 import { addTraceSummary } from '../map/traces.js';
 import type { ResourceRow, ScopeRow, TraceRows, TraceSummary } from '../map/types.js';
 import { copyText, type CopyBuffer } from './copy-text.js';
@@ -60,8 +59,9 @@ function writeSpans(c: CopyBuffer, rows: TraceRows): void {
 }
 
 /**
- * Writes one batch of trace requests inside the caller's transaction: new resources and scopes,
- * the spans by COPY, then each trace's `traces` row updated once.
+ * Writes one batch of trace requests inside the caller's transaction: new resources and scopes, the
+ * spans by COPY, and one row of per-trace summary parts that the folder merges into `traces` later
+ * (write/trace-summaries.ts). Append-only: nothing here waits for another writer.
  * Returns the dictionary ids to mark known once the transaction commits.
  */
 export async function writeTraceBatch(client: pg.ClientBase, batch: readonly EncodedTraces[], known: KnownIds): Promise<bigint[]> {
@@ -71,50 +71,18 @@ export async function writeTraceBatch(client: pg.ClientBase, batch: readonly Enc
 
   const byTrace = new Map<string, TraceSummary>();
   for (const rows of batch) for (const t of rows.traces) addTraceSummary(byTrace, t);
-  if (byTrace.size > 0) await upsertTraces(client, byTrace);
+  if (byTrace.size > 0) await insertSummaryPart(client, [...byTrace.values()]);
   return newIds;
 }
 
-// The `traces` row of a trace changes partition when an earlier span arrives, so no unique key can
-// guard it (a unique key on a partitioned table must include the partition column). Instead one
-// transaction-scoped advisory lock serialises this step across writers and processes; it is taken
-// last, just before COMMIT, so the COPYs still run in parallel.
-const UPSERT_TRACES = `
-WITH b AS (
-  SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::text[], $7::text[],
-                       $8::integer[], $9::integer[])
-    AS b(trace_id, start_ns, end_ns, first_service, root_span_id, root_name, root_service, span_count, error_count)
-), upd AS (
-  UPDATE traces t SET
-    start_time = CASE WHEN b.start_ns < t.start_time_unix_nano
-                      THEN timestamptz 'epoch' + (b.start_ns / 1000) * interval '1 microsecond'
-                      ELSE t.start_time END,
-    start_time_unix_nano = least(t.start_time_unix_nano, b.start_ns),
-    end_time_unix_nano = greatest(t.end_time_unix_nano, b.end_ns),
-    duration_ns = greatest(t.end_time_unix_nano, b.end_ns) - least(t.start_time_unix_nano, b.start_ns),
-    service_name = CASE WHEN t.root_span_id IS NOT NULL THEN t.service_name
-                        WHEN b.root_span_id IS NOT NULL THEN b.root_service
-                        WHEN b.start_ns < t.start_time_unix_nano THEN b.first_service
-                        ELSE t.service_name END,
-    root_span_name = CASE WHEN t.root_span_id IS NULL THEN b.root_name ELSE t.root_span_name END,
-    root_span_id = coalesce(t.root_span_id, b.root_span_id),
-    span_count = t.span_count + b.span_count,
-    error_count = t.error_count + b.error_count
-  FROM b WHERE t.trace_id = b.trace_id
-  RETURNING t.trace_id
-)
-INSERT INTO traces (start_time, trace_id, start_time_unix_nano, end_time_unix_nano, duration_ns, service_name,
-                    root_span_id, root_span_name, span_count, error_count)
-SELECT timestamptz 'epoch' + (b.start_ns / 1000) * interval '1 microsecond', b.trace_id, b.start_ns, b.end_ns,
-       b.end_ns - b.start_ns, coalesce(b.root_service, b.first_service), b.root_span_id, b.root_name,
-       b.span_count, b.error_count
-FROM b WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.trace_id = b.trace_id)`;
+// The part's arrays go as parameters: node-postgres writes each as one array literal, and
+// PostgreSQL parses it with no row per trace (see migrations/0005_trace_summary_parts.sql).
+const INSERT_PART = `INSERT INTO trace_summary_parts (trace_ids, start_ns, end_ns, first_services, root_span_ids, root_names,
+  root_services, span_counts, error_counts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 
-async function upsertTraces(client: pg.ClientBase, byTrace: Map<string, TraceSummary>): Promise<void> {
-  const traces = [...byTrace.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, t]) => t);
+async function insertSummaryPart(client: pg.ClientBase, traces: readonly TraceSummary[]): Promise<void> {
   const buf = (b: Uint8Array | null): Buffer | null => (b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_TRACE_SUMMARY]);
-  await client.query(UPSERT_TRACES, [
+  await client.query(INSERT_PART, [
     traces.map((t) => buf(t.traceId)),
     traces.map((t) => t.startTimeUnixNano.toString()),
     traces.map((t) => t.endTimeUnixNano.toString()),
@@ -126,4 +94,3 @@ async function upsertTraces(client: pg.ClientBase, byTrace: Map<string, TraceSum
     traces.map((t) => t.errorCount),
   ]);
 }
-

@@ -42,3 +42,24 @@ export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(url
     await client.end();
   }
 }
+
+/** Polls `check` until it holds; fails with `what` if it never does within `ms` (a generous bound, not a timing). */
+export async function until(check: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Waits until the server's folder has merged every committed trace summary part into `traces`.
+ * Spans acknowledged before the call have their part committed, so once none is left, `traces`
+ * holds their summaries.
+ */
+export async function summariesFolded(url: string): Promise<void> {
+  await until(async () => {
+    const [row] = await query<{ n: string }>(url, 'SELECT count(*) AS n FROM trace_summary_parts');
+    return row?.n === '0';
+  }, 'trace summary parts folded into traces');
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/package-root.js';
 import type { RunningServer } from '../../src/server.js';
-import { createTestDatabase, query } from '../helpers/database.js';
+import { createTestDatabase, query, summariesFolded } from '../helpers/database.js';
 import { grpcExport, httpPost, jsonToProtobuf } from '../helpers/otlp.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -172,6 +172,7 @@ beforeAll(async () => {
   };
   const res = await httpPost(server.http.port, '/v1/traces', JSON.stringify(traces), { 'Content-Type': 'application/json' });
   expect(res.status).toBe(200);
+  await summariesFolded(db.url);
 
   const log = (k: number, severityNumber: number, severityText: string) => ({
     timeUnixNano: ns(base - k * 1000),

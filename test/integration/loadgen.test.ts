@@ -8,7 +8,7 @@ import { runLoad } from '../../src/loadgen/run.js';
 import type { LoadSummary } from '../../src/loadgen/summary.js';
 import { packageRoot } from '../../src/package-root.js';
 import type { RunningServer } from '../../src/server.js';
-import { createTestDatabase, query } from '../helpers/database.js';
+import { createTestDatabase, query, summariesFolded } from '../helpers/database.js';
 import { startTestServer } from '../helpers/server.js';
 
 const TABLES: Record<Signal, string> = { traces: 'trace_spans', logs: 'logs', metrics: 'metric_data_points' };
@@ -53,6 +53,7 @@ describe('otlp-pg loadgen', () => {
     expect(summary.total.ackedItems).toBeGreaterThan(0);
     expect(Object.keys(summary.signals).sort()).toEqual(['logs', 'metrics', 'traces']);
     // Every send carries fresh trace ids: no trace got the spans of two requests.
+    await summariesFolded(db.url);
     const [dup] = await query<{ n: string }>(db.url, 'SELECT count(*) AS n FROM traces WHERE span_count > 10');
     expect(Number(dup?.n)).toBe(0);
   });

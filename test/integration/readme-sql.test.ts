@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/package-root.js';
 import type { RunningServer } from '../../src/server.js';
-import { createTestDatabase, query } from '../helpers/database.js';
+import { createTestDatabase, query, summariesFolded } from '../helpers/database.js';
 import { httpPost } from '../helpers/otlp.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -42,6 +42,7 @@ beforeAll(async () => {
   };
   const res = await httpPost(server.http.port, '/v1/traces', JSON.stringify(body), { 'Content-Type': 'application/json' });
   expect(res.status).toBe(200);
+  await summariesFolded(db.url);
 
   const checkout = { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }] };
   const t = now.toString();

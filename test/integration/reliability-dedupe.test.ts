@@ -2,7 +2,7 @@
 // commit leaves its rows once under the default configuration; with --dedupe false, twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
-import { createTestDatabase, query } from '../helpers/database.js';
+import { createTestDatabase, query, summariesFolded } from '../helpers/database.js';
 import { sendOnce, spanRequest, succeeded, type Transport } from '../helpers/sender.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -30,6 +30,7 @@ async function copies(spanIds: string[]): Promise<number> {
 }
 
 async function traceSpanCount(spanIds: string[]): Promise<number> {
+  await summariesFolded(db.url);
   const [row] = await query<{ n: number }>(
     db.url,
     `SELECT t.span_count AS n FROM traces t WHERE t.trace_id = (SELECT trace_id FROM trace_spans WHERE encode(span_id, 'hex') = $1 LIMIT 1)`,

@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
-import { createTestDatabase, query } from '../helpers/database.js';
+import { createTestDatabase, query, summariesFolded } from '../helpers/database.js';
 import { startTestServer } from '../helpers/server.js';
 
 /** HrTime → exact nanoseconds as a string (the SDK's own helper goes through a lossy number). */
@@ -199,7 +199,8 @@ describe.each(Object.keys(exporters))('traces over %s', (protocol) => {
     expect(rootRow.events[0]?.attributes['exception.message']).toBe('boom\twith\ttabs\nand newline');
     expect(rootRow.links[0]?.attributes).toEqual({ 'link.reason': 'follows', 'link.n': 7 });
 
-    // The trace's summary row.
+    // The trace's summary row, once the folder has merged the batch's summary part into it.
+    await summariesFolded(db.url);
     const inTrace = sent.filter((s) => s.spanContext().traceId === root.spanContext().traceId);
     const [summary] = await query<{
       span_count: number;

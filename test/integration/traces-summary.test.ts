@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
-import { createTestDatabase, query } from '../helpers/database.js';
+import { createTestDatabase, query, summariesFolded } from '../helpers/database.js';
 import { grpcExport, httpPost, jsonToProtobuf } from '../helpers/otlp.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -75,6 +75,7 @@ async function send(transport: Transport, body: unknown): Promise<void> {
 }
 
 async function traceRow(traceId: string): Promise<Record<string, unknown>[]> {
+  await summariesFolded(db.url);
   return query(
     db.url,
     `SELECT start_time_unix_nano, end_time_unix_nano, duration_ns, service_name, root_span_name,

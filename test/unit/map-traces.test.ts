@@ -126,7 +126,19 @@ describe('mapTraces', () => {
       expect(together).toHaveLength(2);
       expect(new Set(together)).toEqual(new Set(folded(order)));
     }
-    // The first root seen stays the root (as the database keeps the first one it stored).
-    expect(mapTraces(request(...spans)).rows.traces[0]).toMatchObject({ rootSpanName: 'op', spanCount: 4, errorCount: 2, startTimeUnixNano: 400n });
+    // Two roots: the smallest span_id is the root whatever the order (as the database's fold decides).
+    for (const order of orders) {
+      const first = mapTraces(request(...order)).rows.traces.find((t) => t.traceId[0] === 1);
+      expect(first).toMatchObject({ rootSpanName: 'op', rootSpanId: id(8, 2), spanCount: 4, errorCount: 2, startTimeUnixNano: 400n });
+    }
+  });
+
+  it('breaks a tie of earliest start by the smaller service name, in any order', () => {
+    const withService = (service: string, spanId: number): ExportTraceServiceRequest => ({
+      resourceSpans: [{ ...request(span({ spanId: id(8, spanId), parentSpanId: id(8, 9) })).resourceSpans[0]!, resource: { attributes: [{ key: 'service.name', value: { kind: 'string', value: service } }], droppedAttributesCount: 0 } }],
+    });
+    const [b, a] = [mapTraces(withService('b', 3)).rows.traces[0]!, mapTraces(withService('a', 4)).rows.traces[0]!];
+    expect(mergeTraceSummary(b, a).firstServiceName).toBe('a');
+    expect(mergeTraceSummary(a, b).firstServiceName).toBe('a');
   });
 });
