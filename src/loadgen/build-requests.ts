@@ -19,7 +19,18 @@ export interface RequestShape {
   readonly spansPerRequest: number;
   readonly spansPerTrace: number;
   readonly logsPerRequest: number;
+  /**
+   * Log records under each resource of a logs request, each resource another instance of the
+   * service (as a Collector forwarding many pods sends them); 0 or absent: all under one resource.
+   */
+  readonly logsPerResource?: number;
   readonly pointsPerRequest: number;
+  /**
+   * Every send of a metrics request names metric streams never seen before, one stream per data
+   * point (what a rollout of new pods or a high-cardinality metric name does); absent: the same
+   * few streams every time.
+   */
+  readonly newSeries?: boolean;
   /** Attributes on each span, log record and data point. */
   readonly attributes: number;
   /** Length of generated string attribute values (log bodies are four times this, at least 40). */
@@ -151,16 +162,20 @@ function traceRequest(shape: RequestShape, rng: Random, errors: ErrorBudget, ser
 
 function logsRequest(shape: RequestShape, rng: Random, errors: ErrorBudget, service: number, nowNs: bigint): Template {
   const exporter = new InMemoryLogRecordExporter();
-  const provider = new LoggerProvider({
-    resource: resourceOf(rng, service),
-    logRecordLimits: { attributeCountLimit: Math.max(128, shape.attributes) },
-    processors: [new SimpleLogRecordProcessor({ exporter })],
-  });
-  const logger = provider.getLogger(SCOPE.name, SCOPE.version);
+  // One provider per resource: the serializer groups records by their provider's resource.
+  const loggerOfNewInstance = () =>
+    new LoggerProvider({
+      resource: resourceOf(rng, service),
+      logRecordLimits: { attributeCountLimit: Math.max(128, shape.attributes) },
+      processors: [new SimpleLogRecordProcessor({ exporter })],
+    }).getLogger(SCOPE.name, SCOPE.version);
+  const perResource = shape.logsPerResource || shape.logsPerRequest;
+  let logger = loggerOfNewInstance();
   const times: bigint[] = [];
   const traceIds: Uint8Array[] = [];
   const bodySize = Math.max(40, shape.attributeSize * 4);
   for (let i = 0; i < shape.logsPerRequest; i++) {
+    if (i > 0 && i % perResource === 0) logger = loggerOfNewInstance();
     const error = errors.next();
     const time = nowNs - BigInt(rng.int(1_000_000, 1_000_000_000)) - BigInt(rng.int(0, 999));
     const traceId = rng.hex(16);
@@ -197,10 +212,19 @@ async function metricsRequest(shape: RequestShape, rng: Random, service: number,
   const provider = new MeterProvider({ resource: resourceOf(rng, service), readers: [reader] });
   const meter = provider.getMeter(SCOPE.name, SCOPE.version);
   // Four instruments of four point types; data point i goes to instrument i % 4, series i / 4.
-  const duration = meter.createHistogram('http.server.duration', { unit: 'ms' });
-  const requests = meter.createCounter('http.server.requests');
-  const depth = meter.createGauge('queue.depth');
-  const connections = meter.createUpDownCounter('db.client.connections.usage');
+  const kinds: readonly [string, (name: string) => (attrs: Attributes) => void][] = [
+    ['http.server.duration', (name) => {
+      const h = meter.createHistogram(name, { unit: 'ms' });
+      return (a) => { for (let k = 0; k < 5; k++) h.record(rng.int(1, 2000), a); };
+    }],
+    ['http.server.requests', (name) => { const c = meter.createCounter(name); return (a) => c.add(rng.int(1, 1000), a); }],
+    ['queue.depth', (name) => { const g = meter.createGauge(name); return (a) => g.record(rng.next() * 100, a); }],
+    ['db.client.connections.usage', (name) => { const u = meter.createUpDownCounter(name); return (a) => u.add(rng.int(-5, 20), a); }],
+  ];
+  // With newSeries, each point gets an instrument of its own instead, its name ending in a token
+  // that every send rewrites (template.ts): the stream identity includes the name.
+  const shared = shape.newSeries ? [] : kinds.map(([name, make]) => make(name));
+  const nameTokens: string[] = [];
   const seriesAttributes: Attributes[] = [];
   for (let i = 0; i < shape.pointsPerRequest; i++) {
     const s = Math.floor(i / 4);
@@ -208,10 +232,14 @@ async function metricsRequest(shape: RequestShape, rng: Random, service: number,
       'http.route': rng.pick(ROUTES),
       series: s,
     }));
-    if (i % 4 === 0) for (let k = 0; k < 5; k++) duration.record(rng.int(1, 2000), attrs);
-    else if (i % 4 === 1) requests.add(rng.int(1, 1000), attrs);
-    else if (i % 4 === 2) depth.record(rng.next() * 100, attrs);
-    else connections.add(rng.int(-5, 20), attrs);
+    let record = shared[i % 4];
+    if (!record) {
+      const [name, make] = kinds[i % 4] as (typeof kinds)[number];
+      const token = rng.hex(8);
+      nameTokens.push(token);
+      record = make(`${name}.${token}`);
+    }
+    record(attrs);
   }
   const collected = (await reader.collect()).resourceMetrics;
   await provider.shutdown();
@@ -226,7 +254,7 @@ async function metricsRequest(shape: RequestShape, rng: Random, service: number,
   };
   const points = resourceMetrics.scopeMetrics.reduce((n, sm) => n + sm.metrics.reduce((k, m) => k + m.dataPoints.length, 0), 0);
   const bytes = ProtobufMetricsSerializer.serializeRequest(resourceMetrics) ?? new Uint8Array();
-  return makeTemplate('metrics', serviceName(service), bytes, points, [], [start, nowNs]);
+  return makeTemplate('metrics', serviceName(service), bytes, points, [], [start, nowNs], nameTokens);
 }
 
 /**

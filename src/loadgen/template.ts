@@ -19,6 +19,8 @@ export interface Template {
   readonly traceIdSlots: readonly (readonly number[])[];
   /** For each distinct fixed64 timestamp: its value at build time and every offset of its 8 bytes. */
   readonly timeSlots: readonly { readonly builtAt: bigint; readonly offsets: readonly number[] }[];
+  /** For each distinct name token (16 hex characters in a metric name): its value and every offset. */
+  readonly nameSlots: readonly { readonly token: bigint; readonly offsets: readonly number[] }[];
 }
 
 function offsetsOf(haystack: Buffer, needle: Buffer): number[] {
@@ -34,9 +36,10 @@ function uint64LE(value: bigint): Buffer {
 }
 
 /**
- * Locates the given trace ids and timestamps in `bytes`. They are found by value: trace ids are
- * 16 random bytes and timestamps 8 bytes of nanoseconds, which no other field of a request repeats
- * by chance. Values not present (an SDK may drop what it does not serialize) have no slot.
+ * Locates the given trace ids, timestamps and name tokens in `bytes`. They are found by value:
+ * trace ids are 16 random bytes, timestamps 8 bytes of nanoseconds and name tokens 16 random hex
+ * characters, which no other field of a request repeats by chance. Values not present (an SDK may
+ * drop what it does not serialize) have no slot.
  */
 export function makeTemplate(
   signal: Signal,
@@ -45,6 +48,7 @@ export function makeTemplate(
   items: number,
   traceIds: Iterable<Uint8Array>,
   times: Iterable<bigint>,
+  nameTokens: Iterable<string> = [],
 ): Template {
   const buf = Buffer.from(bytes);
   const traceIdSlots: number[][] = [];
@@ -62,13 +66,18 @@ export function makeTemplate(
     const offsets = offsetsOf(buf, uint64LE(builtAt));
     if (offsets.length > 0) timeSlots.push({ builtAt, offsets });
   }
-  return { signal, service, bytes: buf, items, traceIdSlots, timeSlots };
+  const nameSlots: { token: bigint; offsets: number[] }[] = [];
+  for (const token of new Set(nameTokens)) {
+    const offsets = offsetsOf(buf, Buffer.from(token, 'latin1'));
+    if (/^[0-9a-f]{16}$/.test(token) && offsets.length > 0) nameSlots.push({ token: BigInt(`0x${token}`), offsets });
+  }
+  return { signal, service, bytes: buf, items, traceIdSlots, timeSlots, nameSlots };
 }
 
 /**
  * The bytes to send for the request numbered `seq` made from this template, its timestamps moved
  * by `shiftNs`. The low 8 bytes of each trace id are XORed with `seq`, so ids differ between sends
- * with different numbers while the spans of one trace keep sharing theirs.
+ * with different numbers while the spans of one trace keep sharing theirs; name tokens likewise.
  */
 export function render(template: Template, seq: bigint, shiftNs: bigint): Buffer {
   const out = Buffer.from(template.bytes);
@@ -82,7 +91,16 @@ export function render(template: Template, seq: bigint, shiftNs: bigint): Buffer
     const t = BigInt.asUintN(64, builtAt + shiftNs);
     for (const at of offsets) out.writeBigUInt64LE(t, at);
   }
+  for (const { token, offsets } of template.nameSlots) {
+    const varied = variedNameToken(token, seq);
+    for (const at of offsets) out.write(varied, at, 'latin1');
+  }
   return out;
+}
+
+/** The 16 hex characters `render` writes for a name token of value `token` in send `seq`. */
+export function variedNameToken(token: bigint, seq: bigint): string {
+  return (token ^ BigInt.asUintN(64, seq)).toString(16).padStart(16, '0');
 }
 
 /** The trace id `render` makes of `id` for send `seq`: what a test or the bench expects to find stored. */
