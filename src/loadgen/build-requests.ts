@@ -1,7 +1,8 @@
 // Builds the requests a load run replays, with the OpenTelemetry JS SDK itself: spans, log records
 // and metrics are made through the SDK's tracer, logger and meter (so they look like what an
 // instrumented service exports), then serialized by otlp-transformer's protobuf serializers, the
-// encoder the SDK's OTLP exporters use. One request per signal and service, built once.
+// encoder the SDK's OTLP exporters use. One request per signal and service (per service of a
+// fan-in group for traces), built once.
 
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type HrTime } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
@@ -39,6 +40,11 @@ export interface RequestShape {
   /** Share of traces whose root span has status ERROR (and of log records at ERROR). */
   readonly errorRatio: number;
   readonly seed: number;
+  /**
+   * Services each trace spans (0, 1 or absent: off). Above 1, every traces request holds one
+   * service's spans of many traces, so each trace arrives in this many requests, among others.
+   */
+  readonly fanIn?: number;
 }
 
 const SCOPE = { name: 'otlp-pg-loadgen', version: '1.0.0' };
@@ -95,27 +101,40 @@ function resourceOf(rng: Random, service: number): Resource {
   });
 }
 
-function traceRequest(shape: RequestShape, rng: Random, errors: ErrorBudget, service: number, nowNs: bigint): Template {
-  const exporter = new InMemorySpanExporter();
+/**
+ * Traces over `services` (the root's first), and one request per service holding that service's
+ * spans of every trace, as each service's SDK exports its own. With one service the request holds
+ * whole traces (`spansPerRequest` spans); with k (fan-in) span i of a trace belongs to service i mod k,
+ * so every trace is spread over the k requests, each of about `spansPerRequest` spans.
+ */
+function traceRequests(shape: RequestShape, rng: Random, errors: ErrorBudget, services: readonly number[], nowNs: bigint): Template[] {
   const idGenerator: IdGenerator = { generateTraceId: () => rng.hex(16), generateSpanId: () => rng.hex(8) };
-  const provider = new BasicTracerProvider({
-    resource: resourceOf(rng, service),
-    idGenerator,
-    spanLimits: { attributeCountLimit: Math.max(128, shape.attributes) },
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  const sdks = services.map((service) => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      resource: resourceOf(rng, service),
+      idGenerator,
+      spanLimits: { attributeCountLimit: Math.max(128, shape.attributes) },
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    return { service, exporter, tracer: provider.getTracer(SCOPE.name, SCOPE.version) };
   });
-  const tracer = provider.getTracer(SCOPE.name, SCOPE.version);
+  const k = sdks.length;
+  const sdkOf = (i: number): (typeof sdks)[number] => sdks[i % k] as (typeof sdks)[number];
+  // Fan-in traces are whole (a shorter last trace could span fewer than k services).
+  const total = k === 1 ? shape.spansPerRequest : Math.ceil((shape.spansPerRequest * k) / shape.spansPerTrace) * shape.spansPerTrace;
   const times: bigint[] = [];
+  const traceIds: Uint8Array[] = [];
   let made = 0;
-  while (made < shape.spansPerRequest) {
-    const spans = Math.min(shape.spansPerTrace, shape.spansPerRequest - made);
+  while (made < total) {
+    const spans = Math.min(shape.spansPerTrace, total - made);
     // Traces of one export ended within the last second, as a batch span processor sends them.
     const start = nowNs - BigInt(rng.int(5_000_000, 1_000_000_000)) - BigInt(rng.int(0, 999));
     const duration = BigInt(rng.int(2_000_000, 300_000_000));
     const failed = errors.next();
     const route = rng.pick(ROUTES);
     const method = rng.pick(METHODS);
-    const root = tracer.startSpan(`${method} ${route}`, {
+    const root = sdkOf(0).tracer.startSpan(`${method} ${route}`, {
       kind: SpanKind.SERVER,
       startTime: toHr(start),
       attributes: attributes(rng, shape.attributes, shape.attributeSize, {
@@ -126,38 +145,43 @@ function traceRequest(shape: RequestShape, rng: Random, errors: ErrorBudget, ser
         'url.scheme': 'http',
       }),
     });
+    traceIds.push(hexBytes(root.spanContext().traceId));
     if (failed) {
       root.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream failed' });
       root.addEvent('exception', { 'exception.type': 'Error', 'exception.message': 'upstream failed' }, toHr(start + duration / 2n));
       times.push(start + duration / 2n);
     }
-    const parents = [root];
+    const parents = [{ span: root, sdk: sdkOf(0) }];
     for (let i = 1; i < spans; i++) {
-      const child = rng.pick(CHILD_SPANS);
-      const parent = parents[rng.int(0, parents.length - 1)] ?? root;
+      const sdk = sdkOf(i);
+      const picked = rng.pick(CHILD_SPANS);
+      const parent = parents[rng.int(0, parents.length - 1)] ?? (parents[0] as (typeof parents)[number]);
+      // A span whose parent is in another service is that service's side of the call: its SERVER span.
+      const child = parent.sdk === sdk ? picked : { name: `${method} ${route}`, kind: SpanKind.SERVER };
       const childStart = start + (duration * BigInt(i)) / BigInt(spans + 1);
       const childEnd = childStart + duration / BigInt(spans + 1);
-      const span = tracer.startSpan(
+      const span = sdk.tracer.startSpan(
         child.name,
         {
           kind: child.kind,
           startTime: toHr(childStart),
-          attributes: attributes(rng, shape.attributes, shape.attributeSize, { 'peer.service': serviceName(service + 1), 'retry.count': 0 }),
+          attributes: attributes(rng, shape.attributes, shape.attributeSize, { 'peer.service': serviceName(sdk.service + 1), 'retry.count': 0 }),
         },
-        trace.setSpan(ROOT_CONTEXT, parent),
+        trace.setSpan(ROOT_CONTEXT, parent.span),
       );
       span.end(toHr(childEnd));
       times.push(childStart, childEnd);
-      if (parents.length < 3) parents.push(span);
+      if (parents.length < 3) parents.push({ span, sdk });
     }
     root.end(toHr(start + duration));
     times.push(start, start + duration);
     made += spans;
   }
-  const finished = exporter.getFinishedSpans();
-  const bytes = ProtobufTraceSerializer.serializeRequest(finished) ?? new Uint8Array();
-  const traceIds = finished.map((s) => hexBytes(s.spanContext().traceId));
-  return makeTemplate('traces', serviceName(service), bytes, finished.length, traceIds, times);
+  return sdks.map(({ service, exporter }) => {
+    const finished = exporter.getFinishedSpans();
+    const bytes = ProtobufTraceSerializer.serializeRequest(finished) ?? new Uint8Array();
+    return makeTemplate('traces', serviceName(service), bytes, finished.length, traceIds, times);
+  });
 }
 
 function logsRequest(shape: RequestShape, rng: Random, errors: ErrorBudget, service: number, nowNs: bigint): Template {
@@ -257,18 +281,38 @@ async function metricsRequest(shape: RequestShape, rng: Random, service: number,
   return makeTemplate('metrics', serviceName(service), bytes, points, [], [start, nowNs], nameTokens);
 }
 
+/** Why `shape`'s fan-in cannot be built, if it cannot: each trace needs a span in each of its services. */
+export function fanInProblem(shape: Pick<RequestShape, 'fanIn' | 'services' | 'spansPerTrace'>): string | undefined {
+  const k = shape.fanIn ?? 0;
+  if (k <= 1) return undefined;
+  if (k > shape.services) return `a fan-in of ${k} needs as many services (${shape.services})`;
+  if (k > shape.spansPerTrace) return `a fan-in of ${k} needs as many spans per trace (${shape.spansPerTrace})`;
+  return undefined;
+}
+
+/** The services of fan-in group `group`: k of them in turn from the group's own, which holds the roots. */
+const groupServices = (group: number, k: number, services: number): number[] => Array.from({ length: k }, (_, j) => (group + j) % services);
+
 /**
- * One template per requested signal and service. Timestamps are taken around `nowMs` (replay
- * moves them to each send's time); the same seed gives the same requests.
+ * One template per requested signal and service; with a fan-in of k, k traces templates per
+ * service instead (its group: the parts of the traces rooted in that service, one per service of the
+ * group, in order). Timestamps are taken around `nowMs` (replay moves them to each send's time);
+ * the same seed gives the same requests.
  */
 export async function buildTemplates(signals: readonly Signal[], shape: RequestShape, nowMs = Date.now()): Promise<Template[]> {
+  const problem = fanInProblem(shape);
+  if (problem) throw new Error(problem);
+  const k = Math.max(1, shape.fanIn ?? 0);
   const rng = new Random(shape.seed);
   const traceErrors = new ErrorBudget(shape.errorRatio);
   const logErrors = new ErrorBudget(shape.errorRatio);
   const nowNs = BigInt(nowMs) * 1_000_000n;
   const out: Template[] = [];
   for (let service = 0; service < shape.services; service++) {
-    if (signals.includes('traces')) out.push(traceRequest(shape, rng, traceErrors, service, nowNs));
+    if (signals.includes('traces')) {
+      const parts = traceRequests(shape, rng, traceErrors, groupServices(service, k, shape.services), nowNs);
+      out.push(...(k === 1 ? parts : parts.map((t, part) => ({ ...t, fanIn: { group: service, part } }))));
+    }
     if (signals.includes('logs')) out.push(logsRequest(shape, rng, logErrors, service, nowNs));
     if (signals.includes('metrics')) out.push(await metricsRequest(shape, rng, service, nowNs));
   }

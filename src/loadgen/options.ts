@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Signal } from '../decode/types.js';
-import type { RequestShape } from './build-requests.js';
+import { fanInProblem, type RequestShape } from './build-requests.js';
 
 export type LoadProtocol = 'grpc' | 'http/protobuf';
 
@@ -50,6 +50,11 @@ const FLAGS = {
   attributes: { type: 'string', default: '10', help: 'attributes on each span, log record and data point' },
   'attribute-size': { type: 'string', default: '16', help: 'characters in each generated string attribute value' },
   services: { type: 'string', default: '5', help: 'distinct services (resources); one prebuilt request per signal and service' },
+  'fan-in': {
+    type: 'string',
+    default: '0',
+    help: 'services each trace spans (0: off); each traces request then holds one service\'s spans of many traces, so a trace arrives in this many requests',
+  },
   'error-ratio': { type: 'string', default: '0.02', help: 'share of traces and log records that are errors' },
   seed: { type: 'string', default: '1', help: 'random seed: the same seed builds the same requests' },
   concurrency: { type: 'string', default: '128', help: 'requests in flight at most' },
@@ -172,6 +177,7 @@ export function parseLoadgenArgs(argv: readonly string[]): LoadgenOptions | unde
     attributes: num('attributes', 0, 1000),
     attributeSize: num('attribute-size', 0, 100_000),
     services: num('services', 1, 1000),
+    fanIn: num('fan-in', 0, 1000),
     errorRatio: num('error-ratio', 0, 1, false),
     seed: num('seed', 0, 2 ** 32 - 1),
     concurrency: num('concurrency', 1, 100_000),
@@ -185,6 +191,8 @@ export function parseLoadgenArgs(argv: readonly string[]): LoadgenOptions | unde
     progressMs: 1000,
   } satisfies LoadgenOptions;
   if (parsed.durationMs === 0 && parsed.requests === 0) problems.push('--duration 0 needs --requests, or the run would never stop');
+  const fanIn = fanInProblem(parsed);
+  if (fanIn) problems.push(`--fan-in: ${fanIn} (--services, --spans-per-trace)`);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return parsed;
 }

@@ -95,6 +95,40 @@ export function sendShiftNs(builtAtMs: number, seq: bigint, nowMs = Date.now()):
   return BigInt(nowMs - builtAtMs) * 1_000_000n + (seq % 1_000_000n);
 }
 
+/** What one send renders its template with: trace ids varied by `seq`, timestamps moved by `shiftNs`. */
+export interface SendKey {
+  readonly seq: bigint;
+  readonly shiftNs: bigint;
+}
+
+/**
+ * Hands out each send's key: a new one per send, except that the later parts of a fan-in group
+ * take the key of the group's first part, sent just before them. So the group's requests carry the
+ * same fresh trace ids and timestamps moved alike: together, whole traces whose spans keep their
+ * timing. A run that stops between the parts of a group leaves its traces incomplete.
+ */
+export class SendKeys {
+  private seq: bigint;
+  private readonly groups = new Map<number, SendKey>();
+
+  constructor(
+    private readonly builtAtMs: number,
+    start: bigint = randomSeq(),
+    private readonly nowMs: () => number = Date.now,
+  ) {
+    this.seq = start;
+  }
+
+  next(t: Template): SendKey {
+    const shared = t.fanIn && t.fanIn.part > 0 ? this.groups.get(t.fanIn.group) : undefined;
+    if (shared) return shared;
+    this.seq = BigInt.asUintN(64, this.seq + 1n);
+    const key = { seq: this.seq, shiftNs: sendShiftNs(this.builtAtMs, this.seq, this.nowMs()) };
+    if (t.fanIn) this.groups.set(t.fanIn.group, key);
+    return key;
+  }
+}
+
 /**
  * Sends the templates, each send with fresh trace ids and current timestamps, with at most
  * `concurrency` requests in flight: flat out, or at `itemsPerSecond` (open loop: sends are due
@@ -114,7 +148,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let inFlight = 0;
   let requests = 0;
   let itemsSent = 0;
-  let seq = randomSeq();
+  const keys = new SendKeys(options.builtAtMs);
   let lastAnswer = start;
   let wake: (() => void) | undefined;
   const answered = (): void => {
@@ -128,8 +162,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   /** Sends `t`, due at `due` on the rate's schedule (undefined flat out: its latency counts from the send). */
   const send = (t: Template, due: number | undefined): void => {
-    seq = BigInt.asUintN(64, seq + 1n);
-    const shiftNs = sendShiftNs(options.builtAtMs, seq);
+    const { seq, shiftNs } = keys.next(t);
     const body = render(t, seq, shiftNs);
     const sentAt = clock.now();
     const from = due ?? sentAt;

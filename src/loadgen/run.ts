@@ -74,6 +74,7 @@ export async function runLoad(options: LoadgenOptions, hooks: RunHooks = {}): Pr
         services: options.services,
         errorRatio: options.errorRatio,
         seed: options.seed,
+        fanIn: options.fanIn,
       },
     });
   } finally {

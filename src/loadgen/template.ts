@@ -21,6 +21,18 @@ export interface Template {
   readonly timeSlots: readonly { readonly builtAt: bigint; readonly offsets: readonly number[] }[];
   /** For each distinct name token (16 hex characters in a metric name): its value and every offset. */
   readonly nameSlots: readonly { readonly token: bigint; readonly offsets: readonly number[] }[];
+  /**
+   * Set when the request holds one service's spans of traces spread over several requests (fan-in):
+   * the parts of a group together hold whole traces, so a send must render them all with the same
+   * sequence number and time shift, or their spans would no longer share trace ids.
+   */
+  readonly fanIn?: FanInPart;
+}
+
+/** Part `part` (0 holds the root spans) of fan-in group `group`. */
+export interface FanInPart {
+  readonly group: number;
+  readonly part: number;
 }
 
 function offsetsOf(haystack: Buffer, needle: Buffer): number[] {

@@ -51,6 +51,16 @@ describe('otlp-pg loadgen arguments', () => {
     expect(() => parseLoadgenArgs(['--no-such-flag'])).toThrow(UsageError);
   });
 
+  it('takes --fan-in as a whole number ≥ 0, no wider than the services and the traces', () => {
+    expect(defaultLoadgenOptions().fanIn).toBe(0);
+    expect(defaultLoadgenOptions({ fanIn: 5, spansPerTrace: 10 })).toMatchObject({ fanIn: 5, spansPerTrace: 10 });
+    expect(parseLoadgenArgs(['--fan-in', '3'])?.fanIn).toBe(3);
+    for (const bad of ['-1', '1.5', 'x']) expect(() => parseLoadgenArgs([`--fan-in=${bad}`])).toThrow(/--fan-in: .* whole number/);
+    expect(() => parseLoadgenArgs(['--fan-in', '6'])).toThrow(/--fan-in: a fan-in of 6 needs as many services \(5\)/);
+    expect(() => parseLoadgenArgs(['--fan-in', '5', '--spans-per-trace', '4'])).toThrow(/--fan-in: .*spans per trace/);
+    expect(loadgenHelp()).toContain('--fan-in');
+  });
+
   it('answers --help with undefined, and the help lists every flag', () => {
     expect(parseLoadgenArgs(['--help'])).toBeUndefined();
     for (const flag of ['--protocol', '--endpoint', '--signals', '--concurrency', '--rate', '--duration', '--json']) {
