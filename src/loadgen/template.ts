@@ -35,9 +35,28 @@ export interface FanInPart {
   readonly part: number;
 }
 
-function offsetsOf(haystack: Buffer, needle: Buffer): number[] {
-  const out: number[] = [];
-  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) out.push(at);
+/**
+ * Every offset of each needle (none shorter than 4 bytes) in `haystack`, its occurrences not
+ * overlapping, in one pass: needles are looked up by their first four bytes, so the cost is the
+ * request's length and not its length times the thousands of timestamps of a large request.
+ */
+function offsetsOfEach(haystack: Buffer, needles: readonly Buffer[]): number[][] {
+  const out = needles.map((): number[] => []);
+  const nextFree = needles.map(() => 0);
+  const byPrefix = new Map<number, number[]>();
+  needles.forEach((needle, i) => {
+    const prefix = needle.readUInt32LE(0);
+    byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), i]);
+  });
+  for (let at = 0; at + 4 <= haystack.length; at++) {
+    for (const i of byPrefix.get(haystack.readUInt32LE(at)) ?? []) {
+      const needle = needles[i] as Buffer;
+      if (at < (nextFree[i] as number) || at + needle.length > haystack.length) continue;
+      if (haystack.compare(needle, 0, needle.length, at, at + needle.length) !== 0) continue;
+      out[i]?.push(at);
+      nextFree[i] = at + needle.length;
+    }
+  }
   return out;
 }
 
@@ -63,26 +82,20 @@ export function makeTemplate(
   nameTokens: Iterable<string> = [],
 ): Template {
   const buf = Buffer.from(bytes);
-  const traceIdSlots: number[][] = [];
-  const seenIds = new Set<string>();
-  for (const id of traceIds) {
-    const key = Buffer.from(id).toString('hex');
-    if (id.length !== 16 || seenIds.has(key)) continue;
-    seenIds.add(key);
-    const offsets = offsetsOf(buf, Buffer.from(id));
-    if (offsets.length > 0) traceIdSlots.push(offsets);
-  }
-  const timeSlots: { builtAt: bigint; offsets: number[] }[] = [];
-  for (const builtAt of new Set(times)) {
-    if (builtAt <= 0n) continue;
-    const offsets = offsetsOf(buf, uint64LE(builtAt));
-    if (offsets.length > 0) timeSlots.push({ builtAt, offsets });
-  }
-  const nameSlots: { token: bigint; offsets: number[] }[] = [];
-  for (const token of new Set(nameTokens)) {
-    const offsets = offsetsOf(buf, Buffer.from(token, 'latin1'));
-    if (/^[0-9a-f]{16}$/.test(token) && offsets.length > 0) nameSlots.push({ token: BigInt(`0x${token}`), offsets });
-  }
+  const ids = [...new Set([...traceIds].filter((id) => id.length === 16).map((id) => Buffer.from(id).toString('hex')))];
+  const builtAts = [...new Set(times)].filter((t) => t > 0n);
+  const tokens = [...new Set(nameTokens)].filter((token) => /^[0-9a-f]{16}$/.test(token));
+  const found = offsetsOfEach(buf, [
+    ...ids.map((id) => Buffer.from(id, 'hex')),
+    ...builtAts.map(uint64LE),
+    ...tokens.map((token) => Buffer.from(token, 'latin1')),
+  ]);
+  const idOffsets = found.slice(0, ids.length);
+  const timeOffsets = found.slice(ids.length, ids.length + builtAts.length);
+  const tokenOffsets = found.slice(ids.length + builtAts.length);
+  const traceIdSlots = idOffsets.filter((offsets) => offsets.length > 0);
+  const timeSlots = builtAts.map((builtAt, i) => ({ builtAt, offsets: timeOffsets[i] as number[] })).filter((t) => t.offsets.length > 0);
+  const nameSlots = tokens.map((token, i) => ({ token: BigInt(`0x${token}`), offsets: tokenOffsets[i] as number[] })).filter((t) => t.offsets.length > 0);
   return { signal, service, bytes: buf, items, traceIdSlots, timeSlots, nameSlots };
 }
 
