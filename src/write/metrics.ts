@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { MetricRow, MetricRows, ResourceRow, ScopeRow } from '../map/types.js';
-import { copyText, type CopyBuffer } from './copy-text.js';
+import { copyBinary, type CopyRowWriter } from './copy-binary.js';
 import { copyIn } from './copy-stream.js';
 import { insertDictionaries, type KnownIds } from './dictionaries.js';
 
-const POINT_COLUMNS = [
+export const POINT_COLUMNS = [
   '"time"', 'metric_id', 'time_unix_nano', 'start_time_unix_nano', 'attributes', 'flags', 'value_double', 'value_int',
   'count', 'sum', 'min', 'max', 'bucket_counts', 'explicit_bounds', 'scale', 'zero_count', 'zero_threshold',
   'positive_offset', 'positive_bucket_counts', 'negative_offset', 'negative_bucket_counts', 'quantile_values',
@@ -43,43 +43,44 @@ async function insertMetrics(client: pg.ClientBase, rows: Iterable<MetricRow>, k
   return [...fresh.keys()];
 }
 
-/** A metric request's rows as the batch writer takes them: its data points already in COPY text. */
+/** A metric request's rows as the batch writer takes them: its data points already as binary COPY rows. */
 export interface EncodedMetrics {
   readonly resources: readonly ResourceRow[];
   readonly scopes: readonly ScopeRow[];
   readonly metrics: readonly MetricRow[];
-  /** COPY text of the data points, one line each. */
+  /** The data points as binary COPY rows (no header or trailer: copyIn adds them per batch). */
   readonly points: Buffer;
 }
 
 /** Encodes a request's data points as soon as they are mapped (see encodeTraces for why). Pure. */
 export function encodeMetrics(rows: MetricRows): EncodedMetrics {
-  return { resources: rows.resources, scopes: rows.scopes, metrics: rows.metrics, points: copyText((c) => writePoints(c, rows)) };
+  return { resources: rows.resources, scopes: rows.scopes, metrics: rows.metrics, points: copyBinary((c) => writePoints(c, rows)) };
 }
 
-function writePoints(c: CopyBuffer, rows: MetricRows): void {
+/** The data points as COPY rows of metric_data_points (POINT_COLUMNS), in either format. */
+export function writePoints(c: CopyRowWriter, rows: MetricRows): void {
   for (const p of rows.points) {
     c.timestamptz(p.timeUnixNano);
-    c.int(p.metricId);
-    c.int(p.timeUnixNano);
-    c.int(p.startTimeUnixNano);
+    c.int8(p.metricId);
+    c.int8(p.timeUnixNano);
+    c.int8(p.startTimeUnixNano);
     c.json(p.attributes);
-    c.int(p.flags);
+    c.int8(p.flags);
     c.nullableFloat8(p.valueDouble);
-    c.nullableInt(p.valueInt);
-    c.nullableInt(p.count);
+    c.nullableInt8(p.valueInt);
+    c.nullableInt8(p.count);
     c.nullableFloat8(p.sum);
     c.nullableFloat8(p.min);
     c.nullableFloat8(p.max);
-    c.numberArray(p.bucketCounts);
-    c.numberArray(p.explicitBounds);
-    c.nullableInt(p.scale);
-    c.nullableInt(p.zeroCount);
+    c.int8Array(p.bucketCounts);
+    c.float8Array(p.explicitBounds);
+    c.nullableInt4(p.scale);
+    c.nullableInt8(p.zeroCount);
     c.nullableFloat8(p.zeroThreshold);
-    c.nullableInt(p.positiveOffset);
-    c.numberArray(p.positiveBucketCounts);
-    c.nullableInt(p.negativeOffset);
-    c.numberArray(p.negativeBucketCounts);
+    c.nullableInt4(p.positiveOffset);
+    c.int8Array(p.positiveBucketCounts);
+    c.nullableInt4(p.negativeOffset);
+    c.int8Array(p.negativeBucketCounts);
     c.nullableJson(p.quantileValues);
     c.nullableJson(p.exemplars);
     c.text(p.serviceName);
@@ -94,6 +95,6 @@ export async function writeMetricBatch(client: pg.ClientBase, batch: readonly En
     ...(await insertMetrics(client, batch.flatMap((r) => r.metrics), known)),
   ];
   const parts = batch.map((r) => r.points).filter((b) => b.length > 0);
-  if (parts.length > 0) await copyIn(client, `COPY metric_data_points (${POINT_COLUMNS}) FROM STDIN`, parts);
+  if (parts.length > 0) await copyIn(client, `COPY metric_data_points (${POINT_COLUMNS}) FROM STDIN (FORMAT binary)`, parts);
   return newIds;
 }

@@ -1,22 +1,22 @@
 import type pg from 'pg';
 import { addTraceSummary } from '../map/traces.js';
 import type { ResourceRow, ScopeRow, TraceRows, TraceSummary } from '../map/types.js';
-import { copyText, type CopyBuffer } from './copy-text.js';
+import { copyBinary, type CopyRowWriter } from './copy-binary.js';
 import { copyIn } from './copy-stream.js';
 import { insertDictionaries, type KnownIds } from './dictionaries.js';
 
-const SPAN_COLUMNS = [
+export const SPAN_COLUMNS = [
   'start_time', 'trace_id', 'span_id', 'parent_span_id', 'trace_state', 'flags', 'name', 'kind',
   'start_time_unix_nano', 'end_time_unix_nano', 'duration_ns', 'status_code', 'status_message',
   'attributes', 'dropped_attributes_count', 'events', 'dropped_events_count', 'links',
   'dropped_links_count', 'service_name', 'resource_id', 'scope_id',
 ].join(', ');
 
-/** A trace request's rows as the batch writer takes them: its spans already in COPY text. */
+/** A trace request's rows as the batch writer takes them: its spans already as binary COPY rows. */
 export interface EncodedTraces {
   readonly resources: readonly ResourceRow[];
   readonly scopes: readonly ScopeRow[];
-  /** COPY text of the spans, one line each. */
+  /** The spans as binary COPY rows (no header or trailer: copyIn adds them per batch). */
   readonly spans: Buffer;
   readonly traces: readonly TraceSummary[];
 }
@@ -27,33 +27,34 @@ export interface EncodedTraces {
  * garbage collector would have to move and mark. Pure.
  */
 export function encodeTraces(rows: TraceRows): EncodedTraces {
-  return { resources: rows.resources, scopes: rows.scopes, spans: copyText((c) => writeSpans(c, rows)), traces: rows.traces };
+  return { resources: rows.resources, scopes: rows.scopes, spans: copyBinary((c) => writeSpans(c, rows)), traces: rows.traces };
 }
 
-function writeSpans(c: CopyBuffer, rows: TraceRows): void {
+/** The spans as COPY rows of trace_spans (SPAN_COLUMNS), in either format. */
+export function writeSpans(c: CopyRowWriter, rows: TraceRows): void {
   for (const s of rows.spans) {
     c.timestamptz(s.startTimeUnixNano);
     c.bytea(s.traceId);
     c.bytea(s.spanId);
     c.nullableBytea(s.parentSpanId);
     c.text(s.traceState);
-    c.int(s.flags);
+    c.int8(s.flags);
     c.text(s.name);
-    c.int(s.kind);
-    c.int(s.startTimeUnixNano);
-    c.int(s.endTimeUnixNano);
-    c.int(s.endTimeUnixNano - s.startTimeUnixNano);
-    c.int(s.statusCode);
+    c.int4(s.kind);
+    c.int8(s.startTimeUnixNano);
+    c.int8(s.endTimeUnixNano);
+    c.int8(s.endTimeUnixNano - s.startTimeUnixNano);
+    c.int4(s.statusCode);
     c.text(s.statusMessage);
     c.json(s.attributes);
-    c.int(s.droppedAttributesCount);
+    c.int4(s.droppedAttributesCount);
     c.json(s.events);
-    c.int(s.droppedEventsCount);
+    c.int4(s.droppedEventsCount);
     c.json(s.links);
-    c.int(s.droppedLinksCount);
+    c.int4(s.droppedLinksCount);
     c.text(s.serviceName);
-    c.int(s.resourceId);
-    c.int(s.scopeId);
+    c.int8(s.resourceId);
+    c.int8(s.scopeId);
     c.endRow();
   }
 }
@@ -67,7 +68,7 @@ function writeSpans(c: CopyBuffer, rows: TraceRows): void {
 export async function writeTraceBatch(client: pg.ClientBase, batch: readonly EncodedTraces[], known: KnownIds): Promise<bigint[]> {
   const newIds = await insertDictionaries(client, batch, known);
   const parts = batch.map((r) => r.spans).filter((b) => b.length > 0);
-  if (parts.length > 0) await copyIn(client, `COPY trace_spans (${SPAN_COLUMNS}) FROM STDIN`, parts);
+  if (parts.length > 0) await copyIn(client, `COPY trace_spans (${SPAN_COLUMNS}) FROM STDIN (FORMAT binary)`, parts);
 
   const byTrace = new Map<string, TraceSummary>();
   for (const rows of batch) for (const t of rows.traces) addTraceSummary(byTrace, t);

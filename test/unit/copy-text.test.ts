@@ -29,15 +29,18 @@ describe('COPY text format', () => {
     expect(row((c) => c.bytea(new Uint8Array([0xab, 0x01, 0x00, 0xff])))).toBe('\\\\xab0100ff\n');
     expect(row((c) => c.bytea(new Uint8Array(0)))).toBe('\\\\x\n');
     expect(row((c) => c.nullableBytea(null))).toBe('\\N\n');
-    expect(row((c) => c.int(18446744073709551615n))).toBe('18446744073709551615\n');
-    expect(row((c) => c.int(-42))).toBe('-42\n');
-    expect(row((c) => c.nullableInt(null))).toBe('\\N\n');
+    expect(row((c) => c.int8(18446744073709551615n))).toBe('18446744073709551615\n');
+    expect(row((c) => c.int4(-42))).toBe('-42\n');
+    expect(row((c) => c.nullableInt4(null))).toBe('\\N\n');
+    expect(row((c) => c.nullableInt8(null))).toBe('\\N\n');
     expect(row((c) => c.float8(-0))).toBe('-0\n');
     expect(row((c) => c.float8(Number.NaN))).toBe('NaN\n');
     expect(row((c) => c.float8(-Infinity))).toBe('-Infinity\n');
     expect(row((c) => c.float8(1e-300))).toBe('1e-300\n');
-    expect(row((c) => c.numberArray([1n, 2.5, -0]))).toBe('{1,2.5,-0}\n');
-    expect(row((c) => c.numberArray(null))).toBe('\\N\n');
+    expect(row((c) => c.int8Array([1n, -2n, 9223372036854775807n]))).toBe('{1,-2,9223372036854775807}\n');
+    expect(row((c) => c.float8Array([2.5, -0, Number.NaN, -Infinity]))).toBe('{2.5,-0,NaN,-Infinity}\n');
+    expect(row((c) => c.int8Array([]))).toBe('{}\n');
+    expect(row((c) => c.float8Array(null))).toBe('\\N\n');
   });
 
   it('renders nanoseconds as a microsecond timestamptz', () => {
@@ -67,10 +70,10 @@ describe('COPY text format', () => {
 
   it('joins fields with tabs and rows with newlines, and counts rows', () => {
     const copy = new CopyBuffer(4);
-    copy.int(1);
+    copy.int4(1);
     copy.text('a');
     copy.endRow();
-    copy.int(2);
+    copy.int4(2);
     copy.nullableText(null);
     copy.endRow();
     expect(copy.rows).toBe(2);
