@@ -1,6 +1,8 @@
 // One end-to-end scenario: a fresh database, otlp-pg serving it from a child process, the load
 // generator (in this process) sending one signal over OTLP, and what was committed counted in the
 // database. CPU comes from /proc for the server and PostgreSQL, process.cpuUsage for the loader.
+// For traces, the measured window runs on until the trace summaries have caught up (bounded), so
+// the folding that the acknowledgements no longer wait for is still counted in the cost.
 
 import type { Signal } from '../src/decode/types.js';
 import type { RequestShape } from '../src/loadgen/build-requests.js';
@@ -10,6 +12,7 @@ import type { LatencySummary, LoadSummary } from '../src/loadgen/summary.js';
 import { countRows, freshDatabase, ROW_TABLE, type BenchServer } from './database.js';
 import { delta, snapshot, treeMemory, type CpuDelta } from './proc.js';
 import { startServerProcess } from './server-process.js';
+import { watchBacklog, type SummaryBacklog } from './summary-backlog.js';
 
 export interface EndToEndOptions {
   readonly server: BenchServer;
@@ -30,6 +33,10 @@ export interface EndToEndOptions {
   readonly nodeFlags?: readonly string[];
   /** Runs on the fresh database before otlp-pg starts on it (e.g. a PostgreSQL setting changed). */
   readonly prepare?: (databaseUrl: string) => Promise<void>;
+  /** Runs on the database once otlp-pg has stopped, before it is dropped (e.g. its rows exported). */
+  readonly afterRun?: (databaseUrl: string) => Promise<void>;
+  /** Traces: how long to wait after the load for the summary backlog to empty (default 20 s). */
+  readonly drainBoundMs?: number;
 }
 
 export interface EndToEndResult {
@@ -47,6 +54,9 @@ export interface EndToEndResult {
   readonly elapsedSeconds: number;
   readonly rowsPerSecond: number;
   readonly latencyMs: LatencySummary;
+  /** At a rate: how late requests went out after they were due, and items never sent in time. */
+  readonly sendDelayMs: LatencySummary;
+  readonly behindItems: number;
   readonly cpu: CpuDelta;
   readonly serverUsPerItem: number;
   readonly postgresUsPerItem: number;
@@ -58,6 +68,8 @@ export interface EndToEndResult {
   /** The measured run on the monotonic clock, in µs (what V8's CPU profiles time samples with). */
   readonly window: { readonly startUs: number; readonly endUs: number };
   readonly serverExitCode: number | null;
+  /** Traces: the summary backlog and lag (undefined for other signals, or a schema without them). */
+  readonly summaries: SummaryBacklog | undefined;
 }
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -78,6 +90,7 @@ export async function endToEnd(options: EndToEndOptions): Promise<EndToEndResult
     let serverExitCode: number | null = null;
     let serverProcesses = 0;
     let largestPeakRssBytes = 0;
+    let summaries: SummaryBacklog | undefined;
     const window = { startUs: 0, endUs: 0 };
     try {
       const load = defaultLoadgenOptions({
@@ -93,10 +106,12 @@ export async function endToEnd(options: EndToEndOptions): Promise<EndToEndResult
       });
       if (options.warmupMs > 0) await runLoad({ ...load, durationMs: options.warmupMs });
       const before = await countRows(db.url, ROW_TABLE[options.signal]);
+      const backlog = options.signal === 'traces' ? await watchBacklog(db.url, server.metricsUrl) : undefined;
       const a = snapshot(server.pid, options.server.postmaster);
       window.startUs = monotonicUs();
       summary = await runLoad({ ...load, durationMs: options.durationMs });
       window.endUs = monotonicUs();
+      summaries = await backlog?.finish(options.drainBoundMs ?? 20_000);
       const b = snapshot(server.pid, options.server.postmaster);
       committed = (await countRows(db.url, ROW_TABLE[options.signal])) - before;
       cpu = delta(a, b);
@@ -109,6 +124,7 @@ export async function endToEnd(options: EndToEndOptions): Promise<EndToEndResult
     } finally {
       serverExitCode = await server.stop();
     }
+    await options.afterRun?.(db.url);
     const perItem = (seconds: number): number => (committed > 0 ? (seconds * 1e6) / committed : 0);
     return {
       signal: options.signal,
@@ -123,6 +139,8 @@ export async function endToEnd(options: EndToEndOptions): Promise<EndToEndResult
       elapsedSeconds: summary.elapsedSeconds,
       rowsPerSecond: committed / summary.elapsedSeconds,
       latencyMs: summary.total.latencyMs,
+      sendDelayMs: summary.sendDelayMs,
+      behindItems: summary.behindItems,
       cpu,
       serverUsPerItem: perItem(cpu.server),
       postgresUsPerItem: perItem(cpu.postgres),
@@ -131,6 +149,7 @@ export async function endToEnd(options: EndToEndOptions): Promise<EndToEndResult
       serverProcesses,
       window,
       serverExitCode,
+      summaries,
     };
   } finally {
     await db.drop();

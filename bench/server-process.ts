@@ -9,6 +9,8 @@ export interface ServerProcess {
   readonly pid: number;
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** Its Prometheus endpoint (/metrics on the telemetry port), when the banner names one. */
+  readonly metricsUrl: string | undefined;
   /** The last lines it wrote (warnings, errors), for the report when something went wrong. */
   output(): string;
   /** SIGTERM, then waits for it to drain and exit. */
@@ -70,11 +72,13 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     httpPort = Number(/OTLP\/HTTP\s+http:\/\/\S+:(\d+)/.exec(out)?.[1] ?? 0);
     await new Promise((r) => setTimeout(r, 50));
   }
+  const metricsUrl = /metrics\s+(http:\/\/\S+\/metrics)/.exec(out)?.[1];
 
   return {
     pid: child.pid as number,
     grpcPort,
     httpPort,
+    metricsUrl,
     output: () => out,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
