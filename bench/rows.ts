@@ -1,14 +1,15 @@
 // The rows of the raw COPY limit: the load generator's own requests, decoded by src/decode and
 // mapped by src/map once, then handed out as fresh copies that vary exactly as the load generator
 // varies its bytes on each send (trace ids XORed with the send's number, timestamps moved to the
-// send time). So the limit writes the same rows the server writes, without paying for decoding
-// and mapping on the bench's side of the two shared cores.
+// send time, metric name tokens rewritten, the parts of a fan-in group sent with one key). So the
+// limit writes the same rows the server writes, without paying for decoding and mapping on the
+// bench's side of the two shared cores.
 
 import { decodeRequest } from '../src/decode/index.js';
 import type { Signal } from '../src/decode/types.js';
 import { buildTemplates, type RequestShape } from '../src/loadgen/build-requests.js';
-import { randomSeq, sendShiftNs } from '../src/loadgen/replay.js';
-import { variedTraceId } from '../src/loadgen/template.js';
+import { SendKeys } from '../src/loadgen/replay.js';
+import { variedNameToken, variedTraceId, type Template } from '../src/loadgen/template.js';
 import { mapLogs } from '../src/map/logs.js';
 import { mapMetrics } from '../src/map/metrics.js';
 import { mapTraces } from '../src/map/traces.js';
@@ -69,10 +70,29 @@ function freshLogs(r: LogRows, seq: bigint, shift: bigint): LogRows {
   };
 }
 
-function freshMetrics(r: MetricRows, _seq: bigint, shift: bigint): MetricRows {
+/** A metric named with a token (--new-series) is a new stream on every send: new name, new id. */
+const NAME_TOKEN = /\.([0-9a-f]{16})$/;
+
+function freshMetrics(r: MetricRows, seq: bigint, shift: bigint): MetricRows {
+  // The server's id is a hash of the stream's identity; any id unique per stream and send does
+  // for the limit, and XOR with the send's number costs no hashing on the bench's cores.
+  const newStream = (id: bigint): bigint => BigInt.asIntN(64, id ^ seq);
+  const renamed = r.metrics.some((m) => NAME_TOKEN.test(m.name));
   return {
     ...r,
-    points: r.points.map((p) => ({ ...p, timeUnixNano: p.timeUnixNano + shift, startTimeUnixNano: p.startTimeUnixNano + shift })),
+    metrics: renamed
+      ? r.metrics.map((m) => {
+          const token = NAME_TOKEN.exec(m.name)?.[1];
+          if (token === undefined) return m;
+          return { ...m, metricId: newStream(m.metricId), name: `${m.name.slice(0, -16)}${variedNameToken(BigInt(`0x${token}`), seq)}` };
+        })
+      : r.metrics,
+    points: r.points.map((p) => ({
+      ...p,
+      ...(renamed ? { metricId: newStream(p.metricId) } : {}),
+      timeUnixNano: p.timeUnixNano + shift,
+      startTimeUnixNano: p.startTimeUnixNano + shift,
+    })),
   };
 }
 
@@ -94,15 +114,15 @@ export async function rowSource<S extends Signal>(signal: S, shape: RequestShape
   const templates = await buildTemplates([signal], shape, builtAtMs);
   const mapped = templates.map((t) => MAP[signal](t.bytes) as SignalRows[S]);
   const items = templates[0]?.items ?? 0;
-  let seq = randomSeq();
+  const keys = new SendKeys(builtAtMs);
   let next = 0;
   return {
     signal,
     itemsPerRequest: items,
     next() {
-      seq = BigInt.asUintN(64, seq + 1n);
-      const rows = mapped[next++ % mapped.length] as SignalRows[S];
-      return FRESH[signal](rows, seq, sendShiftNs(builtAtMs, seq));
+      const i = next++ % mapped.length;
+      const { seq, shiftNs } = keys.next(templates[i] as Template);
+      return FRESH[signal](mapped[i] as SignalRows[S], seq, shiftNs);
     },
   };
 }
