@@ -41,6 +41,11 @@ export function cpuSeconds(pid: number, children = false): number {
   return ticks / clockTicks();
 }
 
+/** CPU seconds used by this process's exited, waited-for children (a psql run by the bench). */
+export function childrenCpuSeconds(): number {
+  return cpuSeconds(process.pid, true) - cpuSeconds(process.pid);
+}
+
 /** Peak resident set size (VmHWM) in bytes, and the current one (VmRSS). */
 export function memory(pid: number): { peakRss: number; rss: number } {
   try {
