@@ -1,11 +1,13 @@
-// One hand-written SVG with three panels: end-to-end vs the raw COPY limit per signal, and the
-// batch-size and writer sweeps. No chart library: the figures come straight from the results.
+// One hand-written SVG with three panels: end to end vs the one-stream psql binary COPY limit per
+// traffic shape, and the batch-size and writer sweeps. No chart library: the figures come straight
+// from the results.
 
 import type { BenchResults } from './report.js';
 
-const W = 1080;
-const H = 380;
-const PANEL_W = 330;
+const W = 1400;
+const H = 390;
+const SHAPES_W = 640;
+const PANEL_W = 280;
 const PANEL_H = 250;
 const TOP = 70;
 const COLORS = { traces: '#4e79a7', logs: '#f28e2b', metrics: '#59a14f', limit: '#bab0ac' } as const;
@@ -20,36 +22,36 @@ function niceMax(v: number): number {
   return ([1, 2, 2.5, 5, 10].find((m) => m * p >= v) ?? 10) * p;
 }
 
-function axes(x0: number, title: string, yMax: number, labels: readonly string[]): string {
-  const parts = [`<text x="${x0 + PANEL_W / 2}" y="${TOP - 30}" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
+function axes(x0: number, width: number, title: string, yMax: number, labels: readonly string[]): string {
+  const parts = [`<text x="${x0 + width / 2}" y="${TOP - 30}" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
   for (let i = 0; i <= 4; i++) {
     const y = TOP + PANEL_H - (PANEL_H * i) / 4;
-    parts.push(`<line x1="${x0}" x2="${x0 + PANEL_W}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
+    parts.push(`<line x1="${x0}" x2="${x0 + width}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${x0 - 6}" y="${y + 4}" text-anchor="end" font-size="11">${k((yMax * i) / 4)}</text>`);
   }
-  const step = PANEL_W / labels.length;
-  labels.forEach((l, i) => parts.push(`<text x="${x0 + step * (i + 0.5)}" y="${TOP + PANEL_H + 16}" text-anchor="middle" font-size="11">${esc(l)}</text>`));
+  const step = width / labels.length;
+  labels.forEach((l, i) => parts.push(`<text x="${x0 + step * (i + 0.5)}" y="${TOP + PANEL_H + 16}" text-anchor="middle" font-size="10">${esc(l)}</text>`));
   parts.push(`<line x1="${x0}" x2="${x0}" y1="${TOP}" y2="${TOP + PANEL_H}" stroke="#999"/>`);
   return parts.join('\n');
 }
 
-function barsPanel(x0: number, r: BenchResults): string {
-  const rows = r.headline;
-  const yMax = niceMax(Math.max(...rows.flatMap((h) => [h.e2e.rowsPerSecond, h.raw.rowsPerSecond]), 1));
-  const parts = [axes(x0, 'rows/s: end-to-end vs raw COPY limit', yMax, rows.map((h) => h.signal))];
-  const step = PANEL_W / Math.max(rows.length, 1);
-  rows.forEach((h, i) => {
-    const bw = step * 0.35;
+function shapesPanel(x0: number, r: BenchResults): string {
+  const rows = r.shapes;
+  const yMax = niceMax(Math.max(...rows.flatMap((s) => [s.e2e.rowsPerSecond, s.psql?.rowsPerSecond ?? 0]), 1));
+  const parts = [axes(x0, SHAPES_W, 'rows/s: end to end vs one-stream psql binary COPY of the same rows', yMax, rows.map((s) => s.short))];
+  const step = SHAPES_W / Math.max(rows.length, 1);
+  rows.forEach((s, i) => {
+    const bw = step * 0.38;
     const x = x0 + step * i + step * 0.12;
-    for (const [j, value, color] of [[0, h.e2e.rowsPerSecond, COLORS[h.signal]], [1, h.raw.rowsPerSecond, COLORS.limit]] as const) {
+    for (const [j, value, color] of [[0, s.e2e.rowsPerSecond, COLORS[s.signal]], [1, s.psql?.rowsPerSecond ?? 0, COLORS.limit]] as const) {
       const bh = (PANEL_H * value) / yMax;
       parts.push(`<rect x="${x + j * bw}" y="${TOP + PANEL_H - bh}" width="${bw - 2}" height="${bh}" fill="${color}"/>`);
-      parts.push(`<text x="${x + j * bw + bw / 2}" y="${TOP + PANEL_H - bh - 4}" text-anchor="middle" font-size="10">${k(value)}</text>`);
+      parts.push(`<text x="${x + j * bw + bw / 2}" y="${TOP + PANEL_H - bh - 4}" text-anchor="middle" font-size="9">${k(value)}</text>`);
     }
-    parts.push(`<text x="${x + bw}" y="${TOP + PANEL_H + 30}" text-anchor="middle" font-size="10">${(h.ratio * 100).toFixed(0)}% of limit</text>`);
+    if (s.psql) parts.push(`<text x="${x + bw}" y="${TOP + PANEL_H + 30}" text-anchor="middle" font-size="10">${(s.e2e.rowsPerSecond / s.psql.rowsPerSecond).toFixed(2)}×</text>`);
   });
-  parts.push(`<rect x="${x0 + 4}" y="${TOP + PANEL_H + 44}" width="10" height="10" fill="${COLORS.traces}"/><text x="${x0 + 18}" y="${TOP + PANEL_H + 53}" font-size="11">OTLP → otlp-pg → committed</text>`);
-  parts.push(`<rect x="${x0 + 190}" y="${TOP + PANEL_H + 44}" width="10" height="10" fill="${COLORS.limit}"/><text x="${x0 + 204}" y="${TOP + PANEL_H + 53}" font-size="11">raw COPY</text>`);
+  parts.push(`<rect x="${x0 + 4}" y="${TOP + PANEL_H + 44}" width="10" height="10" fill="${COLORS.traces}"/><text x="${x0 + 18}" y="${TOP + PANEL_H + 53}" font-size="11">OTLP → otlp-pg → committed (traces, logs, metrics)</text>`);
+  parts.push(`<rect x="${x0 + 330}" y="${TOP + PANEL_H + 44}" width="10" height="10" fill="${COLORS.limit}"/><text x="${x0 + 344}" y="${TOP + PANEL_H + 53}" font-size="11">psql \\copy … (FORMAT binary), one stream</text>`);
   return parts.join('\n');
 }
 
@@ -65,7 +67,7 @@ function sweepPanel(x0: number, r: BenchResults, kind: 'batch' | 'writers', titl
   const span = Math.max(Math.log(values[values.length - 1] ?? 1) - lo, 1e-9);
   const xOf = (v: number): number => x0 + 20 + ((PANEL_W - 40) * (Math.log(v) - lo)) / span;
   const yMax = niceMax(Math.max(...points.map((p) => p.result.rowsPerSecond), 1));
-  const parts = [axes(x0, title, yMax, [])];
+  const parts = [axes(x0, PANEL_W, title, yMax, [])];
   for (const v of values) parts.push(`<text x="${xOf(v)}" y="${TOP + PANEL_H + 16}" text-anchor="middle" font-size="11">${k(v)}</text>`);
   series.forEach((s, si) => {
     const xy = s.points.map((p) => [xOf(p.value), TOP + PANEL_H - (PANEL_H * p.result.rowsPerSecond) / yMax] as const);
@@ -85,9 +87,9 @@ export function chartSvg(r: BenchResults): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${esc(subtitle)}</text>`,
-    barsPanel(50, r),
-    sweepPanel(410, r, 'batch', 'rows/s by batch size (items per COPY)'),
-    sweepPanel(760, r, 'writers', 'rows/s by writers per worker (--writers)'),
+    shapesPanel(60, r),
+    sweepPanel(770, r, 'batch', 'rows/s by batch size (items per COPY)'),
+    sweepPanel(1100, r, 'writers', 'rows/s by writers (--writers)'),
     '</svg>',
     '',
   ].join('\n');

@@ -39,8 +39,8 @@ function withoutIndex(signal: Signal, index: string, why: string): TuningScenari
   return { signal, label: `without ${index}`, why, serverFlags: [], prepare: afterMigrating(`DROP INDEX ${index}`) };
 }
 
-// The first scenario of each signal is its baseline. traces_trace_id_idx is left out: the per-batch
-// update of `traces` finds each trace's row by it, so without it every batch scans the table.
+// The first scenario of each signal is its baseline. traces_trace_id_idx is left out: the fold of
+// trace summaries finds each trace's row by it, so without it every fold scans the table.
 export const TUNING_SCENARIOS: readonly TuningScenario[] = [
   { signal: 'traces', label: 'defaults', why: 'the baseline: synchronous_commit on, every index, --dedupe on', serverFlags: [] },
   {
