@@ -206,12 +206,18 @@ async function main(): Promise<void> {
     for (const sc of SCENARIOS) {
       const table = ROW_TABLE[sc.signal];
       const file = path.join(psqlDir, `${table}.bin`);
+      // The rows the end-to-end run stored, taken from its database before it is dropped.
       const exported: { rows?: PsqlExport } = {};
-      const e = await e2e(sc, psql ? { afterRun: async (url) => void (exported.rows = await exportRows(url, table, file, plan.psqlRows)) } : {});
+      const afterRun = async (url: string): Promise<void> => {
+        exported.rows = await exportRows(url, table, file, plan.psqlRows);
+      };
+      const e = await e2e(sc, psql ? { afterRun } : {});
       const rows = exported.rows;
-      const copy = rows && rows.rows > 0
-        ? await undisturbed(`${sc.signal} ${sc.short} psql COPY`, async () => (await quiet(), timePsqlCopy(server, rows)), (p) => p.cpu)
-        : undefined;
+      const timePsql = async (from: PsqlExport) => {
+        await quiet();
+        return timePsqlCopy(server, from);
+      };
+      const copy = rows && rows.rows > 0 ? await undisturbed(`${sc.signal} ${sc.short} psql COPY`, () => timePsql(rows), (p) => p.cpu) : undefined;
       await rm(file, { force: true });
       const raw = await undisturbed(`${sc.signal} ${sc.short} raw COPY`, () => rawOnce(sc), (x) => x.cpu);
       log(
