@@ -3,7 +3,8 @@
 -- Until now each batch upserted one `traces` row per trace it touched, under one advisory lock held
 -- until COMMIT: every writer of every process and host waited for every other, and a request of one
 -- span each of many traces cost a row update per span. Now a batch only appends: beside its spans it
--- inserts ONE row here, its per-trace partial summaries as parallel arrays, in the same transaction
+-- COPYs one row here per request, that request's per-trace partial summaries as parallel arrays, in
+-- the same transaction
 -- (so nothing a summary needs can be lost: it commits with the spans or not at all). A folder (one
 -- process at a time, under an advisory lock; src/write/trace-summaries.ts calls the function below)
 -- takes committed parts in large batches, merges them into `traces` and deletes them, in one
@@ -17,22 +18,35 @@
 -- Existing data needs no carrying over: the `traces` rows written by the old upsert are already
 -- summaries in this sense, and parts folded later merge into them.
 --
--- One row per batch rather than per trace: a batch of 2000 one-span traces appends one row, not
--- 2000, and the folder deletes one. The table stays small (what arrived since the last fold), so it
+-- One row per request rather than per trace: a request of 500 one-span traces appends one row, not
+-- 500, and the folder deletes one. The table stays small (what arrived since the last fold), so it
 -- has no index; it is inserted into and deleted from all day, so autovacuum visits it often.
+--
+-- How the first service and the root ride in a part: as keys whose minimum in byte order ("C")
+-- is the one the rules pick, so that folding is one pass of plain aggregates, no sort:
+--   first_key = start_ns as 19 digits, zero-padded (0 ≤ start < 2^63), then the service name;
+--   root_key  = the root's span_id as 16 hex digits, its name's length in characters as 10 digits,
+--               the name, then the service name; NULL where the request had no root of the trace.
+-- write/traces.ts writes them; the fold below reads them.
 CREATE TABLE trace_summary_parts (
   committed_at   timestamptz NOT NULL DEFAULT clock_timestamp(), -- when the batch wrote it, just before COMMIT
   trace_ids      bytea[] NOT NULL,
   start_ns       bigint[] NOT NULL,   -- earliest span start per trace
   end_ns         bigint[] NOT NULL,   -- latest span end
-  first_services text[] NOT NULL,     -- service of the earliest span
-  root_span_ids  bytea[] NOT NULL,    -- NULL where the batch saw no root span of the trace
-  root_names     text[] NOT NULL,
-  root_services  text[] NOT NULL,
+  first_keys     text[] NOT NULL,
+  root_keys      text[] NOT NULL,
   span_counts    integer[] NOT NULL,
   error_counts   integer[] NOT NULL
 ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_insert_scale_factor = 0,
         autovacuum_vacuum_insert_threshold = 1000);
+
+-- A part of a few hundred traces is several kB, stored out of line: uncompressed, as ids do not
+-- compress and compressing costs every insert and fold CPU.
+ALTER TABLE trace_summary_parts
+  ALTER COLUMN trace_ids SET STORAGE EXTERNAL, ALTER COLUMN start_ns SET STORAGE EXTERNAL,
+  ALTER COLUMN end_ns SET STORAGE EXTERNAL, ALTER COLUMN first_keys SET STORAGE EXTERNAL,
+  ALTER COLUMN root_keys SET STORAGE EXTERNAL, ALTER COLUMN span_counts SET STORAGE EXTERNAL,
+  ALTER COLUMN error_counts SET STORAGE EXTERNAL;
 
 -- Folds up to p_max_parts committed parts into `traces` and deletes them, in the caller's
 -- transaction, when no other session is folding (pg_try_advisory_xact_lock on otlp-pg's key
@@ -40,12 +54,12 @@ CREATE TABLE trace_summary_parts (
 -- Returns the parts and traces folded and, per part, seconds from its commit to the start of the
 -- calling statement (the caller adds the statement's own duration).
 --
--- Nested loops only: the batch of folded traces is matched against `traces` through its trace_id
--- index, partition by partition, whatever the statistics say (a hash join would read all of
--- `traces` once it is large and the planner misjudges the unnested arrays).
+-- One statement. The folded traces are matched against `traces` by its trace_id index (the planner
+-- estimates the unnested parts at a few thousand rows, so it probes rather than reads `traces`
+-- whole once that is large), and traces not there yet are inserted.
 CREATE FUNCTION otlp_pg_fold_trace_summaries(p_max_parts integer)
 RETURNS TABLE (folded_parts integer, folded_traces integer, lag_seconds double precision[])
-LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
   IF NOT pg_try_advisory_xact_lock(8031163263800573955) THEN
     RETURN;
@@ -55,24 +69,20 @@ BEGIN
     DELETE FROM trace_summary_parts
     WHERE ctid = ANY (ARRAY(SELECT p.ctid FROM trace_summary_parts p LIMIT p_max_parts))
     RETURNING *
-  ), s AS (
-    SELECT u.*
-    FROM taken, unnest(taken.trace_ids, taken.start_ns, taken.end_ns, taken.first_services, taken.root_span_ids,
-                       taken.root_names, taken.root_services, taken.span_counts, taken.error_counts)
-      AS u(trace_id, start_ns, end_ns, first_service, root_span_id, root_name, root_service, span_count, error_count)
-  ), sums AS (
-    SELECT s.trace_id, min(s.start_ns) AS start_ns, max(s.end_ns) AS end_ns,
-           sum(s.span_count)::integer AS span_count, sum(s.error_count)::integer AS error_count
-    FROM s GROUP BY s.trace_id
-  ), firsts AS (
-    SELECT DISTINCT ON (s.trace_id) s.trace_id, s.first_service
-    FROM s ORDER BY s.trace_id, s.start_ns, s.first_service COLLATE "C"
-  ), roots AS (
-    SELECT DISTINCT ON (s.trace_id) s.trace_id, s.root_span_id, s.root_name, s.root_service
-    FROM s WHERE s.root_span_id IS NOT NULL ORDER BY s.trace_id, s.root_span_id
+  ), keyed AS (
+    SELECT u.trace_id, min(u.start_ns) AS start_ns, max(u.end_ns) AS end_ns, min(u.first_key COLLATE "C") AS first_key,
+           min(u.root_key COLLATE "C") AS root_key, sum(u.span_count)::integer AS span_count,
+           sum(u.error_count)::integer AS error_count
+    FROM taken, unnest(taken.trace_ids, taken.start_ns, taken.end_ns, taken.first_keys, taken.root_keys,
+                       taken.span_counts, taken.error_counts)
+      AS u(trace_id, start_ns, end_ns, first_key, root_key, span_count, error_count)
+    GROUP BY u.trace_id
   ), b AS (
-    SELECT sums.*, f.first_service, r.root_span_id, r.root_name, r.root_service
-    FROM sums JOIN firsts f USING (trace_id) LEFT JOIN roots r USING (trace_id)
+    SELECT k.trace_id, k.start_ns, k.end_ns, k.span_count, k.error_count, substr(k.first_key, 20) AS first_service,
+           decode(substr(k.root_key, 1, 16), 'hex') AS root_span_id,
+           substr(k.root_key, 27, substr(k.root_key, 17, 10)::integer) AS root_name,
+           substr(k.root_key, 27 + substr(k.root_key, 17, 10)::integer) AS root_service
+    FROM keyed k
   ), upd AS (
     UPDATE traces t SET
       start_time = CASE WHEN b.start_ns < t.start_time_unix_nano
@@ -102,10 +112,8 @@ BEGIN
            b.end_ns - b.start_ns, coalesce(b.root_service, b.first_service), b.root_span_id, b.root_name,
            b.span_count, b.error_count
     FROM b WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.trace_id = b.trace_id)
-    RETURNING 1
   )
-  SELECT (SELECT count(*) FROM taken)::integer,
-         (SELECT count(*) FROM b)::integer,
+  SELECT (SELECT count(*) FROM taken)::integer, (SELECT count(*) FROM keyed)::integer,
          ARRAY(SELECT extract(epoch FROM statement_timestamp() - taken.committed_at)::double precision FROM taken);
 END;
 $$;

@@ -40,28 +40,6 @@ function linksJson(links: readonly SpanLink[]): string {
   return `[${parts.join(',')}]`;
 }
 
-/**
- * Combines what two sets of spans of one trace say about it. Commutative and associative, with the
- * same rules as the fold in migrations/0005_trace_summary_parts.sql, so a trace's summary does not
- * depend on how its spans were split into requests and batches: the root is the parentless span
- * with the smallest span_id; the first service is the earliest span's, ties to the smaller name.
- */
-export function mergeTraceSummary(a: TraceSummary, b: TraceSummary): TraceSummary {
-  const root = takesRoot(b.rootSpanId, a.rootSpanId) ? b : a;
-  const first = earlier(b.startTimeUnixNano, b.firstServiceName, a.startTimeUnixNano, a.firstServiceName) ? b : a;
-  return {
-    traceId: a.traceId,
-    startTimeUnixNano: first.startTimeUnixNano,
-    endTimeUnixNano: a.endTimeUnixNano >= b.endTimeUnixNano ? a.endTimeUnixNano : b.endTimeUnixNano,
-    firstServiceName: first.firstServiceName,
-    rootSpanId: root.rootSpanId,
-    rootSpanName: root.rootSpanName,
-    rootServiceName: root.rootServiceName,
-    spanCount: a.spanCount + b.spanCount,
-    errorCount: a.errorCount + b.errorCount,
-  };
-}
-
 /** Whether root span `candidate` replaces `current` (both may be absent). */
 function takesRoot(candidate: Uint8Array | null, current: Uint8Array | null): boolean {
   return candidate !== null && (current === null || Buffer.compare(candidate, current) < 0);
@@ -72,13 +50,6 @@ function earlier(t: bigint, service: string, u: bigint, other: string): boolean 
   return t < u || (t === u && Buffer.compare(Buffer.from(service), Buffer.from(other)) < 0);
 }
 
-/** Adds `summary` to `byTrace`, merging with what is there for the same trace. */
-export function addTraceSummary(byTrace: Map<string, TraceSummary>, summary: TraceSummary): void {
-  const key = idKey(summary.traceId);
-  const seen = byTrace.get(key);
-  byTrace.set(key, seen ? mergeTraceSummary(seen, summary) : summary);
-}
-
 /** A map key for an id: its bytes as a latin1 string (half the length of hex). */
 function idKey(id: Uint8Array): string {
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
@@ -87,8 +58,10 @@ function idKey(id: Uint8Array): string {
 type Accumulating = { -readonly [K in keyof TraceSummary]: TraceSummary[K] };
 
 /**
- * Per trace of one request, what its spans say, updated in place span by span (the same outcome
- * as mergeTraceSummary of one-span summaries, without an object per span).
+ * Per trace of one request, what its spans say, updated in place span by span. The rules are the
+ * fold's (migrations/0005_trace_summary_parts.sql) and do not depend on the order of the spans: the
+ * root is the parentless span with the smallest span_id; the first service is the earliest span's,
+ * ties to the smaller name in byte order.
  */
 class TraceSummaries {
   readonly byTrace = new Map<string, Accumulating>();

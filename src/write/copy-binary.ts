@@ -43,6 +43,9 @@ export const BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 /** pg_type oids of the array elements we send (array_recv refuses any other than the column's). */
 const INT8_OID = 20;
 const FLOAT8_OID = 701;
+const INT4_OID = 23;
+const BYTEA_OID = 17;
+const TEXT_OID = 25;
 /** jsonb's binary form is a version byte, then the JSON text. */
 const JSONB_VERSION = 1;
 /** Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01. */
@@ -215,13 +218,60 @@ export class BinaryCopyBuffer implements CopyRowWriter {
     this.at = at;
   }
 
+  /** integer[]. */
+  int4Array(values: readonly number[]): void {
+    this.arrayHeader(values.length, INT4_OID, 8 * values.length);
+    const view = this.view;
+    let at = this.at;
+    for (const v of values) {
+      if ((v | 0) !== v) throw new RangeError(`${v} is not an int4`);
+      view.setInt32(at, 4);
+      view.setInt32(at + 4, v);
+      at += 8;
+    }
+    this.at = at;
+  }
+
+  /** bytea[], NULL elements allowed. */
+  byteaArray(values: readonly (Uint8Array | null)[]): void {
+    let bytes = 0;
+    for (const v of values) bytes += 4 + (v === null ? 0 : v.length);
+    this.arrayHeader(values.length, BYTEA_OID, bytes);
+    for (const v of values) {
+      this.view.setInt32(this.at, v === null ? -1 : v.length);
+      this.at += 4;
+      if (v === null) continue;
+      this.buf.set(v, this.at);
+      this.at += v.length;
+    }
+  }
+
+  /** text[], NULL elements allowed. */
+  textArray(values: readonly (string | null)[]): void {
+    let bytes = 0;
+    for (const v of values) bytes += 4 + (v === null ? 0 : Buffer.byteLength(v));
+    this.arrayHeader(values.length, TEXT_OID, bytes);
+    for (const v of values) {
+      if (v === null) {
+        this.view.setInt32(this.at, -1);
+        this.at += 4;
+        continue;
+      }
+      const n = this.buf.write(v, this.at + 4, 'utf8');
+      this.view.setInt32(this.at, n);
+      this.at += 4 + n;
+    }
+  }
+
   /**
    * array_recv's header: dimensions, has-nulls flag, element oid, then per dimension its size and
-   * lower bound. An empty array has no dimension at all (as array_send writes '{}').
+   * lower bound. An empty array has no dimension at all (as array_send writes '{}'). `elementBytes`:
+   * the elements with their length words, which the caller writes next (array_recv works out the
+   * NULLs from the -1 lengths, so the flag may stay 0).
    */
-  private arrayHeader(length: number, elementOid: number): void {
+  private arrayHeader(length: number, elementOid: number, elementBytes = 12 * length): void {
     const header = length === 0 ? 12 : 20;
-    this.field(header + 12 * length);
+    this.field(header + elementBytes);
     const view = this.view;
     const at = this.at;
     view.setInt32(at, length === 0 ? 0 : 1);

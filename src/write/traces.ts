@@ -1,7 +1,6 @@
 import type pg from 'pg';
-import { addTraceSummary } from '../map/traces.js';
 import type { ResourceRow, ScopeRow, TraceRows, TraceSummary } from '../map/types.js';
-import { copyBinary, type CopyRowWriter } from './copy-binary.js';
+import { copyBinary, type BinaryCopyBuffer, type CopyRowWriter } from './copy-binary.js';
 import { copyIn } from './copy-stream.js';
 import { insertDictionaries, type KnownIds } from './dictionaries.js';
 
@@ -18,7 +17,8 @@ export interface EncodedTraces {
   readonly scopes: readonly ScopeRow[];
   /** The spans as binary COPY rows (no header or trailer: copyIn adds them per batch). */
   readonly spans: Buffer;
-  readonly traces: readonly TraceSummary[];
+  /** Its traces' summaries as one binary COPY row of trace_summary_parts (empty: no spans). */
+  readonly summaries: Buffer;
 }
 
 /**
@@ -27,7 +27,12 @@ export interface EncodedTraces {
  * garbage collector would have to move and mark. Pure.
  */
 export function encodeTraces(rows: TraceRows): EncodedTraces {
-  return { resources: rows.resources, scopes: rows.scopes, spans: copyBinary((c) => writeSpans(c, rows)), traces: rows.traces };
+  return {
+    resources: rows.resources,
+    scopes: rows.scopes,
+    spans: copyBinary((c) => writeSpans(c, rows)),
+    summaries: copyBinary((c) => writeSummaryPart(c, rows.traces)),
+  };
 }
 
 /** The spans as COPY rows of trace_spans (SPAN_COLUMNS), in either format. */
@@ -59,39 +64,61 @@ export function writeSpans(c: CopyRowWriter, rows: TraceRows): void {
   }
 }
 
+const SUMMARY_COLUMNS = ['trace_ids', 'start_ns', 'end_ns', 'first_keys', 'root_keys', 'span_counts', 'error_counts'].join(', ');
+
+/** Characters as PostgreSQL counts them (code points), which the fold's substr() works in. */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c < 0xdc00) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+/** The keys of migrations/0005_trace_summary_parts.sql whose minimum is the earliest span's service, and the root. */
+const firstKey = (t: TraceSummary): string => `${t.startTimeUnixNano.toString().padStart(19, '0')}${t.firstServiceName}`;
+function rootKey(t: TraceSummary): string | null {
+  if (t.rootSpanId === null) return null;
+  const id = Buffer.from(t.rootSpanId.buffer, t.rootSpanId.byteOffset, t.rootSpanId.byteLength).toString('hex');
+  const name = t.rootSpanName ?? '';
+  return `${id}${String(codePoints(name)).padStart(10, '0')}${name}${t.rootServiceName ?? ''}`;
+}
+
+/**
+ * A request's per-trace summaries as ONE binary COPY row of trace_summary_parts: parallel arrays,
+ * which PostgreSQL reads element by element with nothing to parse (node-postgres' text array
+ * literals cost more CPU per trace than the span rows themselves).
+ */
+function writeSummaryPart(c: BinaryCopyBuffer, traces: readonly TraceSummary[]): void {
+  if (traces.length === 0) return;
+  c.byteaArray(traces.map((t) => t.traceId));
+  c.int8Array(traces.map((t) => t.startTimeUnixNano));
+  c.int8Array(traces.map((t) => t.endTimeUnixNano));
+  c.textArray(traces.map(firstKey));
+  c.textArray(traces.map(rootKey));
+  c.int4Array(traces.map((t) => t.spanCount));
+  c.int4Array(traces.map((t) => t.errorCount));
+  c.endRow();
+}
+
 /**
  * Writes one batch of trace requests inside the caller's transaction: new resources and scopes, the
- * spans by COPY, and one row of per-trace summary parts that the folder merges into `traces` later
- * (write/trace-summaries.ts). Append-only: nothing here waits for another writer.
+ * spans, and each request's row of summary parts that the folder merges into `traces` later
+ * (write/trace-summaries.ts), all by COPY. Append-only: nothing here waits for another writer.
  * Returns the dictionary ids to mark known once the transaction commits.
  */
 export async function writeTraceBatch(client: pg.ClientBase, batch: readonly EncodedTraces[], known: KnownIds): Promise<bigint[]> {
   const newIds = await insertDictionaries(client, batch, known);
-  const parts = batch.map((r) => r.spans).filter((b) => b.length > 0);
-  if (parts.length > 0) await copyIn(client, `COPY trace_spans (${SPAN_COLUMNS}) FROM STDIN (FORMAT binary)`, parts);
-
-  const byTrace = new Map<string, TraceSummary>();
-  for (const rows of batch) for (const t of rows.traces) addTraceSummary(byTrace, t);
-  if (byTrace.size > 0) await insertSummaryPart(client, [...byTrace.values()]);
+  const spans = batch.map((r) => r.spans).filter((b) => b.length > 0);
+  if (spans.length > 0) await copyIn(client, `COPY trace_spans (${SPAN_COLUMNS}) FROM STDIN (FORMAT binary)`, spans);
+  const summaries = batch.map((r) => r.summaries).filter((b) => b.length > 0);
+  if (summaries.length > 0) await copyIn(client, `COPY trace_summary_parts (${SUMMARY_COLUMNS}) FROM STDIN (FORMAT binary)`, summaries);
   return newIds;
-}
-
-// The part's arrays go as parameters: node-postgres writes each as one array literal, and
-// PostgreSQL parses it with no row per trace (see migrations/0005_trace_summary_parts.sql).
-const INSERT_PART = `INSERT INTO trace_summary_parts (trace_ids, start_ns, end_ns, first_services, root_span_ids, root_names,
-  root_services, span_counts, error_counts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
-
-async function insertSummaryPart(client: pg.ClientBase, traces: readonly TraceSummary[]): Promise<void> {
-  const buf = (b: Uint8Array | null): Buffer | null => (b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  await client.query(INSERT_PART, [
-    traces.map((t) => buf(t.traceId)),
-    traces.map((t) => t.startTimeUnixNano.toString()),
-    traces.map((t) => t.endTimeUnixNano.toString()),
-    traces.map((t) => t.firstServiceName),
-    traces.map((t) => buf(t.rootSpanId)),
-    traces.map((t) => t.rootSpanName),
-    traces.map((t) => t.rootServiceName),
-    traces.map((t) => t.spanCount),
-    traces.map((t) => t.errorCount),
-  ]);
 }

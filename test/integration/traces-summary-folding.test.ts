@@ -67,8 +67,8 @@ function makeTraces(seed: number, count: number): TestSpan[] {
         traceId,
         spanId: i === 0 ? rootId : hex(8),
         parent: isRoot ? '' : i === 0 ? hex(8) : rootId,
-        service: `svc-${Math.floor(next() * 5)}`,
-        name: `op-${i}`,
+        service: `svc-${Math.floor(next() * 5)}${i % 4 === 0 ? ' ü' : ''}`,
+        name: i % 3 === 0 ? `op-${i} 😀 é` : `op-${i}`, // characters of 1 to 4 UTF-8 bytes, 2 UTF-16 units
         start,
         end: start + BigInt(1 + Math.floor(next() * 10_000)),
         error: next() < 0.2,
