@@ -54,12 +54,13 @@ ALTER TABLE trace_summary_parts
 -- Returns the parts and traces folded and, per part, seconds from its commit to the start of the
 -- calling statement (the caller adds the statement's own duration).
 --
--- One statement. The folded traces are matched against `traces` by its trace_id index (the planner
--- estimates the unnested parts at a few thousand rows, so it probes rather than reads `traces`
--- whole once that is large), and traces not there yet are inserted.
+-- One statement. The folded traces' rows are found in `traces` by one index scan per partition
+-- for all their ids at once (trace_id = ANY(sorted ids): the B-tree is walked once, in order, and
+-- an empty partition costs nothing), then joined by hash; those not there yet are inserted. Nested
+-- loops are kept out: probing each partition once per trace cost more than inserting the row.
 CREATE FUNCTION otlp_pg_fold_trace_summaries(p_max_parts integer)
 RETURNS TABLE (folded_parts integer, folded_traces integer, lag_seconds double precision[])
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET enable_nestloop = off AS $$
 BEGIN
   IF NOT pg_try_advisory_xact_lock(8031163263800573955) THEN
     RETURN;
@@ -83,6 +84,8 @@ BEGIN
            substr(k.root_key, 27, substr(k.root_key, 17, 10)::integer) AS root_name,
            substr(k.root_key, 27 + substr(k.root_key, 17, 10)::integer) AS root_service
     FROM keyed k
+  ), ids AS (
+    SELECT array_agg(keyed.trace_id ORDER BY keyed.trace_id) AS ids FROM keyed
   ), upd AS (
     UPDATE traces t SET
       start_time = CASE WHEN b.start_ns < t.start_time_unix_nano
@@ -103,7 +106,7 @@ BEGIN
                           THEN b.root_span_id ELSE t.root_span_id END,
       span_count = t.span_count + b.span_count,
       error_count = t.error_count + b.error_count
-    FROM b WHERE t.trace_id = b.trace_id
+    FROM b WHERE t.trace_id = ANY ((SELECT ids.ids FROM ids)::bytea[]) AND t.trace_id = b.trace_id
     RETURNING t.trace_id
   ), ins AS (
     INSERT INTO traces (start_time, trace_id, start_time_unix_nano, end_time_unix_nano, duration_ns, service_name,
