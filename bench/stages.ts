@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     [
       `CPU µs per item, one process, no I/O (loadgen defaults: ${options.attributes} attributes per item)`,
       '',
-      '| signal | items/request | decode | map | COPY text | total |',
+      '| signal | items/request | decode | map | COPY binary | total |',
       '|---|---:|---:|---:|---:|---:|',
       ...rows,
       '',
