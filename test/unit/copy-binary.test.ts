@@ -72,6 +72,14 @@ describe('COPY binary format', () => {
     expect(row((c) => c.int8Array(null))).toBe(NULL);
   });
 
+  it('writes int4, bytea and text arrays, a NULL element as length -1', () => {
+    const header = (oid: string, n: number): string => `00000001${'00000000'}${oid}${n.toString(16).padStart(8, '0')}00000001`;
+    expect(row((c) => c.int4Array([-1, 7]))).toBe(one(`${header('00000017', 2)}00000004ffffffff0000000400000007`));
+    expect(row((c) => c.byteaArray([new Uint8Array([0xab]), null, new Uint8Array(0)]))).toBe(one(`${header('00000011', 3)}00000001abffffffff00000000`));
+    expect(row((c) => c.textArray(['é', null]))).toBe(one(`${header('00000019', 2)}00000002c3a9ffffffff`));
+    expect(row((c) => c.textArray([]))).toBe(one('000000000000000000000019'));
+  });
+
   it('writes bytea raw and timestamptz as microseconds since 2000-01-01, rounded down', () => {
     expect(row((c) => c.bytea(new Uint8Array([0xab, 0x00, 0xff])))).toBe(one('ab00ff'));
     expect(row((c) => c.bytea(new Uint8Array(0)))).toBe(one(''));
