@@ -164,7 +164,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
 
   const maintenance = primary ? startMaintenance(pool, config, logger) : undefined;
   // In every serving process, workers included: the fold's lock keeps it to one at a time.
-  const folder = startTraceSummaryFolder(pool, {
+  const folder = startTraceSummaryFolder({
+    databaseUrl: database.url,
+    idleTimeoutMs: config.poolIdleTimeoutMs,
     intervalMs: config.summaryIntervalMs,
     maxParts: config.summaryBatchParts,
     logger,

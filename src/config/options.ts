@@ -245,7 +245,7 @@ export const OPTIONS = {
     default: '5',
     min: 1,
     max: 1000,
-    help: 'most database connections (writers, plus maintenance and readiness checks)',
+    help: 'most database connections of the writers, maintenance and readiness checks (the trace summary folder has one of its own)',
   },
   poolMin: {
     flag: 'pool-min',

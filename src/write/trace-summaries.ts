@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { withPoolClient } from '../db/pool-client.js';
 import type { Telemetry } from '../telemetry/metrics.js';
@@ -35,6 +35,9 @@ export async function foldTraceSummaries(client: pg.ClientBase, maxParts: number
 }
 
 export interface TraceSummaryFolderOptions {
+  readonly databaseUrl: string;
+  /** Its one connection closes after this long unused (--pool-idle-timeout). */
+  readonly idleTimeoutMs: number;
   /** Pause between folds that found less than a full batch of parts. */
   readonly intervalMs: number;
   readonly maxParts: number;
@@ -55,9 +58,18 @@ const FINAL_ROUNDS = 10;
  * `intervalMs`, and at once again while full batches of parts remain, so the backlog stays bounded
  * at any ingest rate the database can fold. Every otlp-pg process runs one; the fold's advisory
  * lock lets one of them work at a time, the others find it taken and wait for their next turn.
+ * It has a connection of its own: the writers never wait for a fold, nor a fold for the writers.
  */
-export function startTraceSummaryFolder(pool: pg.Pool, options: TraceSummaryFolderOptions): TraceSummaryFolder {
+export function startTraceSummaryFolder(options: TraceSummaryFolderOptions): TraceSummaryFolder {
   const { intervalMs, maxParts, logger, telemetry } = options;
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: 1,
+    idleTimeoutMillis: options.idleTimeoutMs,
+    application_name: 'otlp-pg summaries',
+  });
+  // As for the writers' pool: an idle connection whose server went away must not crash the process.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle trace summary connection lost'));
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -93,6 +105,7 @@ export function startTraceSummaryFolder(pool: pg.Pool, options: TraceSummaryFold
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'last fold of trace summaries failed; the next start folds what is left');
       }
+      await pool.end();
     },
   };
 }
