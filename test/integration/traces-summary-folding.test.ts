@@ -267,6 +267,49 @@ describe('trace summaries', () => {
     }
   });
 
+  it('cost a writer no advisory lock and no lock on traces between BEGIN and COMMIT', async () => {
+    const server = await startTestServer(db.url);
+    const gate = new pg.Client({ connectionString: db.url });
+    await gate.connect();
+    try {
+      // The batch's last statement before COMMIT (its summary parts) waits at a gate this test holds,
+      // so the batch's transaction can be looked at with everything it took still held.
+      await gate.query(`CREATE TABLE gate (x int)`);
+      await gate.query(`CREATE FUNCTION wait_at_gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM 1 FROM gate FOR SHARE; RETURN NULL; END $$`);
+      await gate.query(`CREATE TRIGGER wait_at_gate AFTER INSERT ON trace_summary_parts FOR EACH STATEMENT EXECUTE FUNCTION wait_at_gate()`);
+      await gate.query('BEGIN');
+      await gate.query('LOCK TABLE gate IN EXCLUSIVE MODE');
+      const spans = makeTraces(31, 10);
+      const sent = sendAll([portsOf(server)], [spans]);
+      let writer: number | undefined;
+      await until(async () => {
+        const [row] = await query<{ pid: number }>(
+          db.url,
+          `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+            WHERE a.application_name = 'otlp-pg' AND NOT l.granted AND l.relation = 'gate'::regclass`,
+        );
+        writer = row?.pid;
+        return writer !== undefined;
+      }, 'a batch waiting at the gate');
+      const held = await query<{ locktype: string; relation: string | null }>(
+        db.url,
+        `SELECT locktype, relation::regclass::text AS relation FROM pg_locks WHERE pid = $1 AND granted`,
+        [writer],
+      );
+      expect(held.filter((l) => l.locktype === 'advisory')).toEqual([]);
+      expect(held.filter((l) => l.relation !== null && /^traces(_|$)/.test(l.relation))).toEqual([]);
+      // It does hold what it appends to: the test would prove nothing if it looked at the wrong moment.
+      expect(held.some((l) => l.relation === 'trace_summary_parts')).toBe(true);
+      expect(held.some((l) => l.relation?.startsWith('trace_spans'))).toBe(true);
+      await gate.query('ROLLBACK');
+      await sent;
+    } finally {
+      await gate.query('DROP TRIGGER IF EXISTS wait_at_gate ON trace_summary_parts').catch(() => undefined);
+      await gate.end();
+      await server.shutdown();
+    }
+  });
+
   it('stay exact when a fold is killed midway: its transaction rolls back and the next fold takes the parts', async () => {
     const server = await startTestServer(db.url);
     const blocker = new pg.Client({ connectionString: db.url });
