@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_TRACE_SUMMARY } from '../../src/db/locks.js';
+import { Random } from '../../src/loadgen/random.js';
 import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase, query, summariesFolded, until } from '../helpers/database.js';
 import { grpcExport, httpPost, jsonToProtobuf } from '../helpers/otlp.js';
@@ -34,26 +35,15 @@ interface TestSpan {
   error: boolean;
 }
 
-/** A small seeded generator (mulberry32): the same traces on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `count` traces of 1 to 12 spans from several services; some spans are errors, some traces have no
  * root (it never arrives), a few have two parentless spans, and spans may share a trace's earliest
  * start (the tie rules decide).
  */
 function makeTraces(seed: number, count: number): TestSpan[] {
-  const next = random(seed);
-  const hex = (bytes: number): string => Array.from({ length: bytes }, () => Math.floor(next() * 256).toString(16).padStart(2, '0')).join('');
+  const rng = new Random(seed);
+  const next = (): number => rng.next();
+  const hex = (bytes: number): string => rng.hex(bytes);
   const spans: TestSpan[] = [];
   for (let t = 0; t < count; t++) {
     const traceId = hex(16);
@@ -80,7 +70,8 @@ function makeTraces(seed: number, count: number): TestSpan[] {
 
 /** In place, Fisher–Yates with the seeded generator. */
 function shuffle<T>(items: T[], seed: number): T[] {
-  const next = random(seed);
+  const rng = new Random(seed);
+  const next = (): number => rng.next();
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [items[i], items[j]] = [items[j] as T, items[i] as T];
@@ -131,7 +122,8 @@ async function send(ports: { grpc: number; http: number }, transport: Transport,
 
 /** Cuts the spans into requests of 1 to `most` spans each, in their order. */
 function split(spans: readonly TestSpan[], most: number, seed: number): TestSpan[][] {
-  const next = random(seed);
+  const rng = new Random(seed);
+  const next = (): number => rng.next();
   const out: TestSpan[][] = [];
   for (let i = 0; i < spans.length; ) {
     const n = 1 + Math.floor(next() * most);
