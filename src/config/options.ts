@@ -227,7 +227,7 @@ export const OPTIONS = {
     default: '200',
     min: 1,
     max: 100_000,
-    help: 'summary parts (one per committed trace batch) folded into `traces` per transaction at most',
+    help: 'summary parts (one per committed traces request) folded into `traces` per transaction at most',
   },
   writers: {
     flag: 'writers',

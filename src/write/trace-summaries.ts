@@ -5,7 +5,7 @@ import type { Telemetry } from '../telemetry/metrics.js';
 
 /** What one fold merged into `traces`. */
 export interface Fold {
-  /** Summary parts folded: one per trace batch committed. */
+  /** Summary parts folded: one per traces request committed. */
   readonly parts: number;
   /** Traces whose `traces` row was inserted or updated. */
   readonly traces: number;
