@@ -5,10 +5,10 @@
 -- span each of many traces cost a row update per span. Now a batch only appends: beside its spans it
 -- COPYs one row here per request, that request's per-trace partial summaries as parallel arrays, in
 -- the same transaction (so nothing a summary needs can be lost: it commits with the spans or not at
--- all). A folder (one
--- process at a time, under an advisory lock; src/write/trace-summaries.ts calls the function below)
--- takes committed parts in large batches, merges them into `traces` and deletes them, in one
--- transaction: a crash at any point leaves either the parts or their effect, never both nor neither.
+-- all). A folder (one process at a time, under an advisory lock; src/write/trace-summaries.ts calls
+-- the function below) takes committed parts in large batches, merges them into `traces` and deletes
+-- them, in one transaction: a crash at any point leaves either the parts or their effect, never both
+-- nor neither.
 --
 -- Every merge is order-independent, so `traces` is exact once caught up whatever order, split or
 -- number of processes the spans came through: start = min, end = max, counts add up; the root is
