@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
-import { createTestDatabase, query } from '../helpers/database.js';
+import { createTestDatabase, query, until } from '../helpers/database.js';
 import { httpPost } from '../helpers/otlp.js';
 import { sendOnce, spanRequest, succeeded } from '../helpers/sender.js';
 import { scrapeMetrics, startTestServer, telemetryUrl } from '../helpers/server.js';
@@ -45,14 +45,6 @@ async function slowInserts(seconds: number): Promise<void> {
   await query(db.url, 'CREATE TRIGGER slow_insert AFTER INSERT ON trace_spans FOR EACH STATEMENT EXECUTE FUNCTION slow_insert()');
 }
 
-const until = async (check: () => Promise<boolean>, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 const T = () => String(BigInt(Date.now()) * 1_000_000n);
 const logsBody = (n: number) =>
   JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: Array.from({ length: n }, (_, i) => ({ timeUnixNano: T(), body: { stringValue: `l${i}-${randomBytes(4).toString('hex')}` } })) }] }] });
@@ -81,7 +73,7 @@ describe('batching knobs', () => {
     const s = await start({ 'flush-interval': '1500' });
     const req = spanRequest(3);
     const answer = sendOnce('http/json', ports(s), req.body);
-    await until(async () => (await scrape(s)).get('otlp_pg_batcher_buffered_rows{signal="traces"}') === 3);
+    await until(async () => (await scrape(s)).get('otlp_pg_batcher_buffered_rows{signal="traces"}') === 3, 'three rows buffered');
     expect((await scrape(s)).get('otlp_pg_batcher_buffered_bytes{signal="traces"}')).toBeGreaterThan(0);
     expect(succeeded(await answer)).toBe(true);
     expect((await scrape(s)).get('otlp_pg_batcher_buffered_rows{signal="traces"}')).toBe(0);
@@ -110,7 +102,7 @@ describe('pool knobs', () => {
     let s = await start({ 'pool-idle-timeout': '200', writers: '3', 'pool-max': '3', 'batch-spans': '5' });
     await slowInserts(0.2);
     await Promise.all(Array.from({ length: 6 }, () => sendOnce('http/json', ports(s), spanRequest(5).body)));
-    await until(async () => (await poolBackends()).length === 0);
+    await until(async () => (await poolBackends()).length === 0, 'idle connections closed');
     await s.shutdown();
 
     s = await start({ 'pool-idle-timeout': '200', 'pool-min': '2', writers: '3', 'pool-max': '3', 'batch-spans': '5' });
@@ -134,7 +126,7 @@ describe('pool knobs', () => {
     const s = await start({ writers: '1', 'pool-max': '1', 'pool-acquire-timeout': '100', 'batch-spans': '5' });
     await slowInserts(1.5);
     const pending = sendOnce('http/json', ports(s), spanRequest(5).body);
-    await until(async () => (await scrape(s)).get('otlp_pg_pool_connections{state="in_use"}') === 1);
+    await until(async () => (await scrape(s)).get('otlp_pg_pool_connections{state="in_use"}') === 1, 'the one connection in use');
     const ready = await fetch(`${telemetryUrl(s)}/readyz`);
     expect(ready.status).toBe(503);
     expect(JSON.stringify(await ready.json())).toMatch(/migrations.*timeout/i);
