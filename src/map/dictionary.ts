@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { InstrumentationScope, KeyValue, Resource } from '../decode/types.js';
 import type { ResourceRow, ScopeRow } from './types.js';
 import { attributesJson, storableString, stringAttribute } from './values.js';
@@ -28,7 +28,9 @@ function clip(s: string, max: number): string {
 }
 
 export function hashId(canonical: string): bigint {
-  return createHash('sha256').update(canonical).digest().readBigInt64BE(0);
+  // The one-shot hash: the same digest as createHash().update().digest(), without the Hash object
+  // (a third less CPU per id; a request of new metric streams hashes one per stream).
+  return hash('sha256', canonical, 'buffer').readBigInt64BE(0);
 }
 
 export function resourceRow(resource: Resource | undefined, schemaUrl: string): ResourceRow {
