@@ -13,9 +13,13 @@ export type Reason =
   | 'partial'
   | 'overloaded'
   | 'unavailable'
+  | 'timeout'
   | 'shutdown'
   | 'rejected'
   | 'internal';
+
+/** Which bound of admission refused a request: the `limit` label of otlp_pg_admission_refused_total. */
+export type AdmissionLimit = 'requests' | 'bytes' | 'queue_delay';
 
 export type ErrorKind =
   | 'invalid_argument' // the request cannot be decoded or is not OTLP: permanent
@@ -26,6 +30,7 @@ export type ErrorKind =
   | 'data_rejected' // PostgreSQL refused the request's rows (22xxx, 23xxx …): permanent
   | 'unavailable' // database down or slow: retryable
   | 'overloaded' // admission limit reached: retryable
+  | 'timed_out' // not written by the request timeout, and now never will be: retryable
   | 'shutting_down' // otlp-pg is stopping: retryable (elsewhere, or after the restart)
   | 'unauthenticated'
   | 'internal'; // a bug: permanent, so a client never loops on it
@@ -78,6 +83,7 @@ const OUTCOMES: Readonly<Record<ErrorKind, Outcome>> = Object.freeze({
   method_not_allowed: { grpc: GrpcCode.UNIMPLEMENTED, http: 405, retryable: false, reason: 'unsupported' },
   data_rejected: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, retryable: false, reason: 'rejected' },
   unavailable: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true, reason: 'unavailable' },
+  timed_out: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true, reason: 'timeout' },
   overloaded: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true, reason: 'overloaded' },
   shutting_down: { grpc: GrpcCode.UNAVAILABLE, http: 503, retryable: true, reason: 'shutdown' },
   unauthenticated: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, retryable: false, reason: 'unauthenticated' },

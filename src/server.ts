@@ -135,6 +135,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
     inflightBytes: () => pipeline?.admission.bytesInFlight ?? 0,
     inflightBytesCapacity: () => config.maxInflightBytes,
     inflightRequests: () => pipeline?.admission.requestsInFlight ?? 0,
+    queueDelaySeconds: () => (pipeline?.admission.queueDelayMs() ?? 0) / 1000,
+    commitBytesPerSecond: () => pipeline?.admission.commitBytesPerSecond ?? 0,
     queueSize: () => writers?.busy ?? 0,
     queueCapacity: () => config.writers,
     pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: config.poolMax }),
@@ -146,6 +148,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     retryAfterMs: RETRY_AFTER_MS,
     logger,
     telemetry,
+    onCommitted: (bytes, seconds) => pipeline?.admission.committed(bytes, seconds),
   });
   const running = new Pipeline(
     signalStages(config),
@@ -154,11 +157,13 @@ export async function startServer(config: Config, logger: Logger, options: Start
       flushIntervalMs: config.flushIntervalMs,
       maxInflightBytes: config.maxInflightBytes,
       maxInflightRequests: config.maxInflightRequests,
+      maxQueueDelayMs: config.maxQueueDelayMs,
       requestTimeoutMs: config.requestTimeoutMs,
       dedupe: config.dedupe,
       retryAfterMs: RETRY_AFTER_MS,
     },
     telemetry,
+    telemetry.admissionRefused,
   );
   pipeline = running;
 

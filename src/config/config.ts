@@ -23,6 +23,7 @@ export interface Config {
   readonly maxRequestBytes: number;
   readonly maxInflightBytes: number;
   readonly maxInflightRequests: number;
+  readonly maxQueueDelayMs: number;
   readonly requestTimeoutMs: number;
   readonly dedupe: boolean;
   readonly dedupeWindowMs: number;

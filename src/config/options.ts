@@ -152,13 +152,21 @@ export const OPTIONS = {
     min: 1,
     help: 'requests held between receipt and commit; beyond it requests are refused as retryable',
   },
+  maxQueueDelayMs: {
+    flag: 'max-queue-delay',
+    env: 'OTLP_PG_MAX_QUEUE_DELAY',
+    type: 'duration',
+    default: '500',
+    min: 0,
+    help: 'requests are refused as retryable while those in flight are predicted (by the measured commit rate) to take longer than this to commit, in ms (0: only the byte and request bounds)',
+  },
   requestTimeoutMs: {
     flag: 'request-timeout',
     env: 'OTLP_PG_REQUEST_TIMEOUT',
     type: 'duration',
     default: '10000',
     min: 10,
-    help: 'a request not committed by then is answered retryable, in ms (its rows may still commit; see --dedupe)',
+    help: 'a request whose batch has not started writing by then is answered retryable and never written, in ms',
   },
   dedupe: {
     flag: 'dedupe',

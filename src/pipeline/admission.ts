@@ -1,36 +1,112 @@
-import { OtlpError } from '../errors.js';
+import { OtlpError, type AdmissionLimit } from '../errors.js';
+
+export interface AdmissionOptions {
+  readonly maxBytes: number;
+  readonly maxRequests: number;
+  /** Longest predicted wait from admission to commit; 0 leaves only the byte and request bounds. */
+  readonly maxQueueDelayMs: number;
+  readonly retryAfterMs: number;
+  readonly onRefused?: (limit: AdmissionLimit) => void;
+}
+
+/** One request's place in flight, taken before its body is read. */
+export interface Place {
+  /** Charges the body's size once read; throws (and gives the place back) past the byte bound. */
+  charge(bytes: number): void;
+  /** Gives the place back, with whatever it was charged. Only the first call counts. */
+  release(): void;
+}
 
 /**
- * Bounds what requests between receipt and commit may hold: their decoded bytes, and their number.
- * Past either bound a request is refused as retryable at once rather than queued, so the memory a
- * burst can pin is set by configuration (the Collector's memory_limiter and queue do the same:
- * refuse, never grow).
+ * How fast the writers commit request bytes, before any batch has been measured: low on purpose, so
+ * a flood at start-up is held to a short queue until the first batches say what the machine does.
+ */
+const FIRST_GUESS_BYTES_PER_SECOND = 16 * 1024 * 1024;
+/** The commit rate follows the last seconds of batches: one batch moves it by (its duration / this). */
+const RATE_MEMORY_SECONDS = 2;
+
+/**
+ * Decides, before a body is read, whether a request may enter, and holds what entered until it
+ * leaves. Three bounds, each a retryable refusal:
+ * - requests in flight (bodies being read included), and their bytes: the hard stops, which set the
+ *   memory a burst can pin (the Collector's memory_limiter does the same: refuse, never grow);
+ * - the predicted queue delay: the bytes in flight, plus what the bodies still being read are likely
+ *   to weigh, over the measured commit rate. Past `maxQueueDelayMs` a request is refused at once, so
+ *   under overload the queue stays short and the requests let in are answered quickly, instead of
+ *   every request waiting until the timeout (the exporterhelper's queue refuses when full for the
+ *   same reason; here "full" is measured in time, as CoDel does, because bytes cost different time
+ *   per signal and per machine).
+ * A request is always let in when nothing else is in flight, or it could never be stored.
  */
 export class Admission {
   private bytes = 0;
   private requests = 0;
+  /** Places whose body is still being read, and so not yet charged. */
+  private reading = 0;
+  private meanRequestBytes = 0;
+  private bytesPerSecond = FIRST_GUESS_BYTES_PER_SECOND;
+  private measured = false;
 
-  constructor(
-    readonly maxBytes: number,
-    readonly maxRequests: number,
-    private readonly retryAfterMs: number,
-  ) {}
+  constructor(private readonly options: AdmissionOptions) {}
 
-  /** Takes `bytes` of the budget, or throws a retryable `overloaded` error. */
-  acquire(bytes: number): void {
-    // A single request larger than the whole budget is admitted when nothing else is in flight,
-    // or it could never be stored (the request size limit is checked before this).
-    const overBytes = this.bytes + bytes > this.maxBytes && this.bytes > 0;
-    if (overBytes || this.requests >= this.maxRequests) {
-      throw new OtlpError('overloaded', 'otlp-pg is at its in-flight limit; retry later', this.retryAfterMs);
+  /** Takes a place for one request, or throws a retryable `overloaded` error naming the bound. */
+  enter(): Place {
+    if (this.requests >= this.options.maxRequests) this.refuse('requests', 'requests in flight are at --max-inflight-requests');
+    if (this.requests > 0 && this.options.maxQueueDelayMs > 0) {
+      const delay = this.queueDelayMs(this.meanRequestBytes);
+      if (delay > this.options.maxQueueDelayMs) {
+        this.refuse('queue_delay', `the requests in flight would take ${Math.round(delay)} ms to commit, over --max-queue-delay`);
+      }
     }
-    this.bytes += bytes;
     this.requests++;
+    this.reading++;
+    let charged = -1;
+    let released = false;
+    return {
+      charge: (bytes) => {
+        if (charged >= 0 || released) throw new Error('a place is charged once, before it is released');
+        this.reading--;
+        // A single request larger than the whole budget is let in when nothing else is charged.
+        if (this.bytes + bytes > this.options.maxBytes && this.bytes > 0) {
+          this.requests--;
+          released = true;
+          this.refuse('bytes', 'request bytes in flight are at --max-inflight-bytes');
+        }
+        charged = bytes;
+        this.bytes += bytes;
+        this.meanRequestBytes = this.meanRequestBytes === 0 ? bytes : 0.9 * this.meanRequestBytes + 0.1 * bytes;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.requests--;
+        if (charged < 0) this.reading--;
+        else this.bytes -= charged;
+      },
+    };
   }
 
-  release(bytes: number): void {
-    this.bytes -= bytes;
-    this.requests--;
+  /**
+   * One batch committed: `bytes` of requests, after the writers were busy `busySeconds` since the
+   * previous batch. So the rate is the pool's while it has work, whatever number of writers share the
+   * machine; it follows the last few seconds of busy time.
+   */
+  committed(bytes: number, busySeconds: number): void {
+    if (bytes <= 0 || busySeconds <= 0) return;
+    const rate = bytes / busySeconds;
+    if (!this.measured) {
+      this.measured = true;
+      this.bytesPerSecond = rate;
+      return;
+    }
+    const weight = Math.min(1, busySeconds / RATE_MEMORY_SECONDS);
+    this.bytesPerSecond += weight * (rate - this.bytesPerSecond);
+  }
+
+  /** How long the requests in flight, plus `extraBytes`, are predicted to take to commit. */
+  queueDelayMs(extraBytes = 0): number {
+    const ahead = this.bytes + this.reading * this.meanRequestBytes + extraBytes;
+    return (ahead / this.bytesPerSecond) * 1000;
   }
 
   get bytesInFlight(): number {
@@ -39,5 +115,15 @@ export class Admission {
 
   get requestsInFlight(): number {
     return this.requests;
+  }
+
+  /** Request bytes the writer pool is measured to commit per second while it has work. */
+  get commitBytesPerSecond(): number {
+    return this.bytesPerSecond;
+  }
+
+  private refuse(limit: AdmissionLimit, why: string): never {
+    this.options.onRefused?.(limit);
+    throw new OtlpError('overloaded', `otlp-pg is at its limit: ${why}; retry later`, this.options.retryAfterMs);
   }
 }

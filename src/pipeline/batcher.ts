@@ -11,6 +11,12 @@ export interface Pending<R> {
   readonly bytes: number;
   /** Digest of the request as received: a retry of a committed request has the same one. */
   readonly key: Buffer | null;
+  /**
+   * Called once, when a writer is about to write the request's batch: true hands the request to the
+   * writer, to be answered by the batch's outcome; false means it was already answered (its deadline
+   * passed) and its rows must not be written.
+   */
+  claim(): boolean;
   resolve(): void;
   reject(err: OtlpError): void;
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Signal, SignalRequests } from '../decode/types.js';
-import { OtlpError, outcomeOf, toOtlpError } from '../errors.js';
+import { OtlpError, outcomeOf, toOtlpError, type AdmissionLimit } from '../errors.js';
 import type { Mapped } from '../map/types.js';
 import type { Telemetry } from '../telemetry/metrics.js';
-import { Admission } from './admission.js';
+import { Admission, type Place } from './admission.js';
 import { Batcher } from './batcher.js';
-import type { ExportResult, Exporter } from './types.js';
+import type { Admitted, ExportResult, Exporter } from './types.js';
 import type { BatchWrite, WriterPool } from './writer-pool.js';
 
 /** How one signal goes from a decoded request to committed rows. */
@@ -29,7 +29,8 @@ export interface PipelineOptions {
   readonly flushIntervalMs: number;
   readonly maxInflightBytes: number;
   readonly maxInflightRequests: number;
-  /** A request not committed by then is answered retryable (its rows may still commit). */
+  readonly maxQueueDelayMs: number;
+  /** A request whose batch has not started writing by then is answered retryable and never written. */
   readonly requestTimeoutMs: number;
   /** Record request digests so a retried request is not stored twice. */
   readonly dedupe: boolean;
@@ -50,8 +51,15 @@ export class Pipeline implements Exporter {
     private readonly writers: WriterPool,
     private readonly options: PipelineOptions,
     private readonly telemetry: Telemetry,
+    onRefused?: (limit: AdmissionLimit) => void,
   ) {
-    this.admission = new Admission(options.maxInflightBytes, options.maxInflightRequests, options.retryAfterMs);
+    this.admission = new Admission({
+      maxBytes: options.maxInflightBytes,
+      maxRequests: options.maxInflightRequests,
+      maxQueueDelayMs: options.maxQueueDelayMs,
+      retryAfterMs: options.retryAfterMs,
+      ...(onRefused ? { onRefused } : {}),
+    });
     for (const [signal, stage] of Object.entries(stages) as [Signal, SignalStage<Signal, unknown>][]) {
       this.batchers.set(
         signal,
@@ -64,16 +72,41 @@ export class Pipeline implements Exporter {
     }
   }
 
-  async export<S extends Signal>(signal: S, body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult> {
-    const stage = this.stages[signal] as SignalStage<S, unknown> | undefined;
-    const batcher = this.batchers.get(signal);
-    if (!stage || !batcher) throw new OtlpError('not_found', `${signal} are not accepted by this server`);
+  admit<S extends Signal>(signal: S): Admitted<S> {
+    if (!this.stages[signal] || !this.batchers.has(signal)) throw new OtlpError('not_found', `${signal} are not accepted by this server`);
     if (this.closing) throw new OtlpError('shutting_down', 'otlp-pg is shutting down', this.options.retryAfterMs);
-    this.admission.acquire(body.length);
+    const place = this.admission.enter();
+    let used = false;
+    return {
+      export: (body, decode) => {
+        if (used) throw new Error('an admitted request is exported once');
+        used = true;
+        return this.exportAdmitted(signal, place, body, decode);
+      },
+      cancel: () => {
+        if (!used) place.release();
+        used = true;
+      },
+    };
+  }
 
+  private async exportAdmitted<S extends Signal>(
+    signal: S,
+    place: Place,
+    body: Uint8Array,
+    decode: (body: Uint8Array) => SignalRequests[S],
+  ): Promise<ExportResult> {
+    const stage = this.stages[signal] as SignalStage<S, unknown>;
+    const batcher = this.batchers.get(signal) as Batcher<unknown>;
+    // Until its batch starts writing, a request can still be taken back: past its deadline it is
+    // answered retryable and its rows are never written. From then on only its batch's outcome answers it.
+    let state: 'queued' | 'writing' | 'expired' = 'queued';
     let mapped: Mapped<unknown>;
     let committed: Promise<void>;
     try {
+      // A body that finished arriving after shutdown began would miss the drain's last flush.
+      if (this.closing) throw new OtlpError('shutting_down', 'otlp-pg is shutting down', this.options.retryAfterMs);
+      place.charge(body.length);
       mapped = stage.map(decode(body));
       if (mapped.rejected > 0) this.telemetry.itemsRefused(signal, 'partial', mapped.rejected);
       committed =
@@ -85,17 +118,28 @@ export class Pipeline implements Exporter {
               items: mapped.accepted,
               bytes: body.length,
               key: this.options.dedupe ? requestKey(signal, body) : null,
+              claim: () => {
+                if (state === 'expired') {
+                  place.release();
+                  return false;
+                }
+                state = 'writing';
+                return true;
+              },
             });
     } catch (err) {
-      this.admission.release(body.length);
+      place.release();
       throw err;
     }
-    // The bytes stay charged until the batch settles, even if the answer goes out before.
-    const release = (): void => this.admission.release(body.length);
-    committed.then(release, release);
+    // The bytes stay charged while the rows are held: until the batch settles, or a writer drops them.
+    committed.then(place.release, place.release);
 
     try {
-      await this.withDeadline(committed);
+      await this.untilCommitted(committed, () => {
+        if (state !== 'queued') return false;
+        state = 'expired';
+        return true;
+      });
     } catch (err) {
       const e = toOtlpError(err);
       this.telemetry.itemsRefused(signal, outcomeOf(e.kind).reason, mapped.accepted);
@@ -110,13 +154,17 @@ export class Pipeline implements Exporter {
     return [...this.batchers].map(([signal, b]) => ({ signal, ...b.buffered, batchRows: this.stages[signal]?.batchRows ?? 0 }));
   }
 
-  private async withDeadline(committed: Promise<void>): Promise<void> {
+  /**
+   * Waits for the batch; at the request timeout, `expire` takes the request back if its batch has not
+   * started writing, and it is refused then. Otherwise the answer waits for the outcome: a request
+   * answered "retry" is never committed afterwards.
+   */
+  private async untilCommitted(committed: Promise<void>, expire: () => boolean): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const ms = this.options.requestTimeoutMs;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const retry = this.options.dedupe ? 'a retry will not be stored twice' : 'a retry may store it twice';
-        reject(new OtlpError('unavailable', `not committed within ${ms} ms (it may still commit; ${retry})`, this.options.retryAfterMs));
+        if (expire()) reject(new OtlpError('timed_out', `not written within ${ms} ms; none of its rows were stored`, this.options.retryAfterMs));
       }, ms);
     });
     try {

@@ -10,13 +10,24 @@ export interface ExportResult {
 }
 
 /**
- * The one per-signal entry point behind both transports. Resolves only once every stored row
- * of the request is committed; rejects with an OtlpError (see src/errors.ts) otherwise.
- * `body` is the request as read from the wire (decompressed): its size is charged against the
- * admission limit while the request is in flight, and its digest identifies a retry of it.
- * `decode` turns it into the request; it runs only once the request is admitted, so a refused
- * request costs no decoding and holds no decoded objects.
+ * The one per-signal entry point behind both transports. A request first takes a place (`admit`),
+ * before its body is read, so a refusal costs neither reading nor decoding: it throws an OtlpError
+ * (see src/errors.ts) when the signal is not served, the server is stopping, or a bound of admission
+ * is reached.
  */
 export interface Exporter {
-  export<S extends Signal>(signal: S, body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult>;
+  admit<S extends Signal>(signal: S): Admitted<S>;
+}
+
+/** A request let in. Exactly one of its two methods is called. */
+export interface Admitted<S extends Signal> {
+  /**
+   * Resolves only once every stored row of the request is committed; rejects with an OtlpError
+   * otherwise. `body` is the request as read from the wire (decompressed): its size is charged
+   * against the in-flight bound while the request is held, and its digest identifies a retry of it.
+   * `decode` turns it into the request.
+   */
+  export(body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult>;
+  /** Gives the place back: the body could not be read. */
+  cancel(): void;
 }

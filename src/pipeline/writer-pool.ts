@@ -20,6 +20,12 @@ export interface WriterPoolOptions {
   readonly retryAfterMs: number;
   readonly logger: Logger;
   readonly telemetry: Telemetry;
+  /**
+   * Each committed batch: the request bytes it held, and the seconds at least one writer was busy
+   * since the previous call. Their ratio is what the pool commits per second while it has work,
+   * however many writers share the machine.
+   */
+  readonly onCommitted?: (bytes: number, busySeconds: number) => void;
 }
 
 interface Task {
@@ -35,6 +41,9 @@ export class WriterPool {
   private readonly queue: Task[] = [];
   private readonly writing = new Set<pg.PoolClient>();
   private active = 0;
+  /** Since when at least one writer has been busy (undefined: none is), and busy time not yet reported. */
+  private busySince: bigint | undefined;
+  private busyNs = 0n;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -44,7 +53,11 @@ export class WriterPool {
 
   enqueue<R>(signal: Signal, batch: Pending<R>[], write: BatchWrite<R>): void {
     this.queue.push({
-      run: () => this.writeOrIsolate(signal, batch, write),
+      run: () => {
+        // Requests already answered (deadline passed) leave here, before anything is written.
+        const claimed = batch.filter((p) => p.claim());
+        return claimed.length === 0 ? Promise.resolve() : this.writeOrIsolate(signal, claimed, write);
+      },
       abort: (err) => this.fail(signal, batch, err),
     });
     this.next();
@@ -73,13 +86,31 @@ export class WriterPool {
   private next(): void {
     while (this.active < this.options.concurrency && this.queue.length > 0) {
       const task = this.queue.shift() as Task;
+      this.busySince ??= process.hrtime.bigint();
       this.active++;
       void task.run().finally(() => {
         this.active--;
+        if (this.active === 0) this.accrueBusy();
         this.next();
         if (this.busy === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
     }
+  }
+
+  /** Adds the busy time up to now; the clock keeps running while a writer is still busy. */
+  private accrueBusy(): void {
+    if (this.busySince === undefined) return;
+    const now = process.hrtime.bigint();
+    this.busyNs += now - this.busySince;
+    this.busySince = this.active > 0 ? now : undefined;
+  }
+
+  /** Busy time not yet reported, and the count restarts. */
+  private takeBusyNs(): bigint {
+    this.accrueBusy();
+    const ns = this.busyNs;
+    this.busyNs = 0n;
+    return ns;
   }
 
   private fail<R>(signal: Signal, batch: readonly Pending<R>[], err: OtlpError): void {
@@ -105,6 +136,7 @@ export class WriterPool {
       });
       fresh.afterCommit?.();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.options.onCommitted?.(batch.reduce((n, p) => n + p.bytes, 0), Number(this.takeBusyNs()) / 1e9);
       telemetry.batchWritten(signal, fresh.toWrite.reduce((n, p) => n + p.weight, 0), seconds);
       telemetry.itemsSent(signal, fresh.toWrite.reduce((n, p) => n + p.items, 0));
       for (let i = batch.length - fresh.toWrite.length; i > 0; i--) telemetry.duplicateSkipped(signal);

@@ -2,13 +2,14 @@
 // service definitions come from proto/ (so the method paths are the spec's), but their (de)serializers are
 // replaced by the identity, and the request bytes go through the same decode stage as OTLP/HTTP.
 // With TLS files configured the port speaks only TLS; with tokens, every call's `authorization` metadata
-// is checked before its message is decoded.
+// is checked, and admission decided, before its message is read.
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_DIR, decodeRequest, encodeExportResponse, encodeGrpcStatusDetails } from '../decode/index.js';
 import type { Signal } from '../decode/types.js';
-import { outcomeOf, toOtlpError } from '../errors.js';
+import { invalidArgument, outcomeOf, toOtlpError } from '../errors.js';
+import type { Admitted } from '../pipeline/types.js';
 import type { OtlpError } from '../errors.js';
 import { bearerAuthenticator, cleartextTokenWarning, type Authenticate } from './auth.js';
 import { loadTls } from './tls.js';
@@ -78,39 +79,60 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
   };
 }
 
+/**
+ * Export is unary, but it is served as a client stream, which is the same on the wire: grpc-js then
+ * calls the handler when the headers arrive, before the message, so a caller refused (unauthenticated,
+ * or by admission under load) is answered without its message being read or buffered.
+ */
 function exportHandler(
   signal: Signal,
   options: ReceiverOptions,
   logger: ReceiverOptions['logger'],
   authenticate: Authenticate | undefined,
-): grpc.handleUnaryCall<Buffer, Buffer> {
+): grpc.handleClientStreamingCall<Buffer, Buffer> {
   return (call, callback) => {
-    // grpc-js has buffered the message already (it is under the size limit); refusing here still
-    // keeps an unauthenticated caller away from the decoder and the database.
+    let answered = false;
+    const fail = (err: unknown): void => {
+      if (answered) return;
+      answered = true;
+      const e = toOtlpError(err);
+      options.onAnswer?.(signal, outcomeOf(e.kind).reason);
+      callback(statusOf(e, logger, call.getPeer()));
+    };
     const [authorization] = call.metadata.get('authorization');
     const refused = authenticate?.(typeof authorization === 'string' ? authorization : undefined);
-    if (refused !== undefined) {
-      options.onAnswer?.(signal, outcomeOf(refused.kind).reason);
-      callback(statusOf(refused, logger, call.getPeer()));
-      return;
+    if (refused !== undefined) return fail(refused);
+    let admitted: Admitted<Signal>;
+    try {
+      admitted = options.exporter.admit(signal);
+    } catch (err) {
+      return fail(err);
     }
-    void exportOne(signal, call.request, options).then(
-      (response) => {
-        options.onAnswer?.(signal, 'success');
-        callback(null, response);
-      },
-      (err: unknown) => {
-        const e = toOtlpError(err);
-        options.onAnswer?.(signal, outcomeOf(e.kind).reason);
-        callback(statusOf(e, logger, call.getPeer()));
-      },
-    );
-  };
-}
 
-async function exportOne(signal: Signal, body: Buffer, options: ReceiverOptions): Promise<Buffer> {
-  const result = await options.exporter.export(signal, body, (b) => decodeRequest(signal, b, 'protobuf'));
-  return encodeExportResponse(signal, 'protobuf', result);
+    let message: Buffer | undefined;
+    let messages = 0;
+    call.on('data', (m: Buffer) => {
+      messages++;
+      message ??= m;
+    });
+    // The client went away, or its deadline passed, before the message was complete.
+    call.on('cancelled', () => admitted.cancel());
+    call.on('error', () => admitted.cancel());
+    call.on('end', () => {
+      if (message === undefined || messages !== 1) {
+        admitted.cancel();
+        return fail(invalidArgument(`an Export call carries exactly one request message, this one carried ${messages}`));
+      }
+      admitted.export(message, (b) => decodeRequest(signal, b, 'protobuf')).then(
+        (result) => {
+          answered = true;
+          options.onAnswer?.(signal, 'success');
+          callback(null, encodeExportResponse(signal, 'protobuf', result));
+        },
+        fail,
+      );
+    });
+  };
 }
 
 /**
@@ -154,7 +176,8 @@ function passThroughService(definitions: protoLoader.PackageDefinition, name: st
   return {
     Export: {
       path: method.path,
-      requestStream: method.requestStream,
+      // A client stream: see exportHandler.
+      requestStream: true,
       responseStream: method.responseStream,
       requestSerialize: identity,
       requestDeserialize: identity,

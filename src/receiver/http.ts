@@ -1,6 +1,6 @@
 // OTLP/HTTP receiver (https://opentelemetry.io/docs/specs/otlp/#otlphttp). Like the Collector's
 // otlphttp.go, every signal walks the same steps: authenticate → route → content type → content encoding →
-// body read under the size limit → decode → export → response in the request's encoding. Any failure
+// admission → body read under the size limit → decode → export → response in the request's encoding. Any failure
 // becomes an OtlpError and leaves through the one status table in src/errors.ts. With TLS files configured
 // the port speaks only HTTPS (HTTP/1.1).
 
@@ -129,8 +129,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
       );
     }
     const coding = contentCodingOf(req.headers['content-encoding']);
-    const body = await readBody(req, coding, ctx.maxRequestBytes);
-    const result = await ctx.exporter.export(signal, body, (b) => decodeRequest(signal, b, encoding));
+    // Admission before the body: a request refused under load is never buffered (drainThenClose
+    // discards it as it arrives), so a flood of senders costs reading, not memory.
+    const admitted = ctx.exporter.admit(signal);
+    let body: Buffer;
+    try {
+      body = await readBody(req, coding, ctx.maxRequestBytes);
+    } catch (err) {
+      admitted.cancel();
+      throw err;
+    }
+    const result = await admitted.export(body, (b) => decodeRequest(signal, b, encoding));
     const response = encodeExportResponse(signal, encoding, result);
     ctx.onAnswer?.(signal, 'success');
     await send(req, res, ctx, 200, { 'Content-Type': CONTENT_TYPE[encoding] }, response);

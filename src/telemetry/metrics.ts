@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Signal } from '../decode/types.js';
-import type { Reason } from '../errors.js';
+import type { AdmissionLimit, Reason } from '../errors.js';
 
 // otlp-pg's own metrics, named in the OpenTelemetry Collector's vocabulary (receiver_accepted_*,
 // receiver_refused_*, exporter_sent_*, exporter_send_failed_*, queue size and capacity) so that
@@ -19,6 +19,8 @@ export interface Telemetry {
   batchWritten(signal: Signal, rows: number, seconds: number): void;
   batchSplit(signal: Signal): void;
   duplicateSkipped(signal: Signal): void;
+  /** A request refused at admission, by the bound that refused it. */
+  admissionRefused(limit: AdmissionLimit): void;
   /** One fold of trace summary parts into `traces`: traces folded, and per part the seconds since its batch committed. */
   summariesFolded(traces: number, lagSeconds: readonly number[]): void;
 }
@@ -28,6 +30,9 @@ export interface Gauges {
   inflightBytes(): number;
   inflightBytesCapacity(): number;
   inflightRequests(): number;
+  /** Predicted time for the requests in flight to commit, and the commit rate it is based on. */
+  queueDelaySeconds(): number;
+  commitBytesPerSecond(): number;
   queueSize(): number;
   queueCapacity(): number;
   pool(): { total: number; idle: number; waiting: number; max: number };
@@ -93,6 +98,13 @@ export function createTelemetry(gauges: Gauges): Telemetry {
     registers: [registry],
   });
 
+  const admissionRefused = new Counter({
+    name: 'otlp_pg_admission_refused_total',
+    help: 'Requests refused at admission (before their body is read or decoded), by the bound that refused them: requests, bytes or queue_delay',
+    labelNames: ['limit'],
+    registers: [registry],
+  });
+
   const summaryLag = new Histogram({
     name: 'otlp_pg_trace_summary_lag_seconds',
     help: 'Time from a trace batch\'s commit (its spans acknowledged) to its summaries being committed in `traces`',
@@ -111,6 +123,8 @@ export function createTelemetry(gauges: Gauges): Telemetry {
   gauge('otlp_pg_inflight_bytes', 'Decoded request bytes held between receipt and commit', gauges.inflightBytes);
   gauge('otlp_pg_inflight_bytes_capacity', 'Bound on otlp_pg_inflight_bytes (--max-inflight-bytes)', gauges.inflightBytesCapacity);
   gauge('otlp_pg_inflight_requests', 'Requests between receipt and answer', gauges.inflightRequests);
+  gauge('otlp_pg_admission_queue_delay_seconds', 'Predicted time for the requests in flight to commit (compared with --max-queue-delay)', gauges.queueDelaySeconds);
+  gauge('otlp_pg_admission_commit_bytes_per_second', 'Request bytes the writers are measured to commit per second (the queue delay\'s divisor)', gauges.commitBytesPerSecond);
   gauge('otlp_pg_exporter_queue_size', 'Batches waiting for a writer or being written', gauges.queueSize);
   gauge('otlp_pg_exporter_queue_capacity', 'Writers (--writers): batches written at once', gauges.queueCapacity);
   new Gauge({
@@ -155,6 +169,7 @@ export function createTelemetry(gauges: Gauges): Telemetry {
     },
     batchSplit: (signal) => splits.inc({ signal }),
     duplicateSkipped: (signal) => duplicates.inc({ signal }),
+    admissionRefused: (limit) => admissionRefused.inc({ limit }),
     summariesFolded: (traces, lagSeconds) => {
       summarized.inc(traces);
       for (const s of lagSeconds) summaryLag.observe(s);

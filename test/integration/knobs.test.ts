@@ -158,11 +158,4 @@ describe('memory and time bounds', () => {
     expect(requests.filter((a) => a.code === 14 && a.hinted)).toHaveLength(2);
   });
 
-  it('--request-timeout answers retryable when the commit takes longer', async () => {
-    const s = await start({ 'request-timeout': '300' });
-    await slowInserts(1.2);
-    const a = await sendOnce('http/json', ports(s), spanRequest(2).body);
-    expect(a.code).toBe(503);
-    expect(a.body).toMatch(/not committed within 300 ms/);
-  });
 });

@@ -9,7 +9,7 @@ import protobuf from 'protobufjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Signal, SignalRequests } from '../../src/decode/types.js';
 import type { Reason } from '../../src/errors.js';
-import type { ExportResult, Exporter } from '../../src/pipeline/types.js';
+import type { Admitted, ExportResult, Exporter } from '../../src/pipeline/types.js';
 import { bearerAuthenticator, bearerToken, cleartextTokenWarning } from '../../src/receiver/auth.js';
 import { startGrpcReceiver } from '../../src/receiver/grpc.js';
 import { startHttpReceiver } from '../../src/receiver/http.js';
@@ -20,10 +20,15 @@ const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
 class FakeExporter implements Exporter {
   calls: Signal[] = [];
-  async export<S extends Signal>(signal: S, body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult> {
-    decode(body);
-    this.calls.push(signal);
-    return { rejected: 0, message: '' };
+  admit<S extends Signal>(signal: S): Admitted<S> {
+    return {
+      export: async (body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult> => {
+        decode(body);
+        this.calls.push(signal);
+        return { rejected: 0, message: '' };
+      },
+      cancel: () => undefined,
+    };
   }
 }
 

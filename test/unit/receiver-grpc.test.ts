@@ -62,6 +62,7 @@ beforeEach(() => {
   exporter.calls = [];
   exporter.outcome = { rejected: 0, message: '' };
   exporter.gate = undefined;
+  exporter.refusal = undefined;
 });
 
 describe('gRPC receiver: export', () => {
@@ -146,10 +147,20 @@ describe('gRPC receiver: failures', () => {
     expect(err?.code).toBe(grpc.status.INTERNAL);
   });
 
+  it('asks admission at the headers: a refusal is answered UNAVAILABLE with RetryInfo, the message never exported', async () => {
+    exporter.refusal = new OtlpError('overloaded', 'otlp-pg is at its limit', 2000);
+    const { err } = await unary(client, TRACES, traceRequestProtobuf('refused'));
+    expect(err?.code).toBe(grpc.status.UNAVAILABLE);
+    expect(err?.details).toBe('otlp-pg is at its limit');
+    expect(err?.metadata.get('grpc-status-details-bin')).toHaveLength(1);
+    expect([exporter.calls.length, exporter.held]).toEqual([0, 0]);
+  });
+
   it('answers RESOURCE_EXHAUSTED for a message over the limit, before decoding', async () => {
     const { err } = await unary(client, TRACES, Buffer.alloc(LIMIT + 1));
     expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(exporter.calls).toHaveLength(0);
+    await until(() => exporter.held === 0); // the place taken at the headers is given back
     expect((await unary(client, TRACES, traceRequestProtobuf('after'))).err).toBeNull();
   });
 
@@ -162,6 +173,7 @@ describe('gRPC receiver: failures', () => {
       expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(err?.details).toMatch(/decompresses/); // proves the message travelled compressed
       expect(exporter.calls).toHaveLength(0);
+      await until(() => exporter.held === 0);
     } finally {
       gzipClient.close();
     }

@@ -96,6 +96,7 @@ beforeEach(() => {
   exporter.calls = [];
   exporter.outcome = { rejected: 0, message: '' };
   exporter.gate = undefined;
+  exporter.refusal = undefined;
 });
 
 describe('HTTP receiver: export', () => {
@@ -376,6 +377,20 @@ describe('HTTP receiver: export failures', () => {
     const [detail] = status['details'] as { type_url: string; value: Uint8Array }[];
     expect(detail?.type_url).toBe('type.googleapis.com/google.rpc.RetryInfo');
     expect(decodeWire('RetryInfo', detail?.value ?? new Uint8Array())).toEqual({ retry_delay: { seconds: 2, nanos: 0 } });
+  });
+
+  it('asks admission before reading the body: a refusal is 503 with Retry-After, and nothing is exported', async () => {
+    exporter.refusal = new OtlpError('overloaded', 'otlp-pg is at its limit', 3000);
+    const reply = await post('/v1/traces', 'application/x-protobuf', traceRequestProtobuf('refused'));
+    expect(reply.status).toBe(503);
+    expect(reply.headers['retry-after']).toBe('3');
+    expect([exporter.calls.length, exporter.held]).toEqual([0, 0]);
+  });
+
+  it('gives the admitted place back when the body cannot be read', async () => {
+    const reply = await post('/v1/traces', 'application/json', zlib.gzipSync(Buffer.from('not json')).subarray(0, 12), { 'content-encoding': 'gzip' });
+    expect(reply.status).toBe(400);
+    expect([exporter.calls.length, exporter.held]).toEqual([0, 0]);
   });
 
   it('rounds Retry-After up to whole seconds, at least 1', async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Signal, SignalRequests } from '../../src/decode/types.js';
-import type { ExportResult, Exporter } from '../../src/pipeline/types.js';
+import type { Admitted, ExportResult, Exporter } from '../../src/pipeline/types.js';
 import { startGrpcReceiver } from '../../src/receiver/grpc.js';
 import { startHttpReceiver } from '../../src/receiver/http.js';
 import { loadTls, type TlsFiles } from '../../src/receiver/tls.js';
@@ -19,10 +19,15 @@ const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
 class FakeExporter implements Exporter {
   calls = 0;
-  async export<S extends Signal>(_signal: S, body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult> {
-    decode(body);
-    this.calls += 1;
-    return { rejected: 0, message: '' };
+  admit<S extends Signal>(_signal: S): Admitted<S> {
+    return {
+      export: async (body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult> => {
+        decode(body);
+        this.calls += 1;
+        return { rejected: 0, message: '' };
+      },
+      cancel: () => undefined,
+    };
   }
 }
 

@@ -1,0 +1,147 @@
+// Acceptance (issue 15): under overload a request is refused early, by the predicted queue delay, and a
+// request answered "retry" is never committed afterwards. The one writer is held inside its transaction
+// by a lock the test owns (a trigger waits for it), so what is queued, written and answered is decided
+// by events, not by timing.
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../src/server.js';
+import { createTestDatabase, query, until } from '../helpers/database.js';
+import { sendOnce, spanRequest, succeeded, type Attempt } from '../helpers/sender.js';
+import { scrapeMetrics, startTestServer } from '../helpers/server.js';
+
+const LOCK = 4242;
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let server: RunningServer | undefined;
+let holder: pg.Client | undefined;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+afterEach(async () => {
+  await holder?.end();
+  holder = undefined;
+  await server?.shutdown();
+  server = undefined;
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+const ports = (s: RunningServer) => ({ grpc: s.grpc.port, http: s.http.port });
+
+/** Takes the lock: the next batch to write blocks inside its transaction. */
+async function holdWriters(): Promise<void> {
+  // Every insert into trace_spans waits, inside the writer's transaction, until the test lets go.
+  await query(db.url, `CREATE OR REPLACE FUNCTION wait_for_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(${LOCK}); RETURN NULL; END $$`);
+  await query(db.url, 'CREATE OR REPLACE TRIGGER wait_for_test AFTER INSERT ON trace_spans FOR EACH STATEMENT EXECUTE FUNCTION wait_for_test()');
+  holder = new pg.Client({ connectionString: db.url });
+  await holder.connect();
+  await holder.query('SELECT pg_advisory_lock($1)', [LOCK]);
+}
+
+async function releaseWriters(): Promise<void> {
+  await holder?.query('SELECT pg_advisory_unlock($1)', [LOCK]);
+}
+
+/** Resolves once a writer of this server waits for the test's lock. */
+async function writerBlocked(): Promise<void> {
+  await until(
+    async () =>
+      (await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'otlp-pg' AND datname = current_database() AND wait_event_type = 'Lock'`)).length === 1,
+    'a writer waiting for the lock',
+  );
+}
+
+async function storedOf(spanIds: readonly string[]): Promise<number> {
+  const rows = await query<{ n: string }>(db.url, `SELECT count(*) AS n FROM trace_spans WHERE encode(span_id, 'hex') = ANY($1)`, [spanIds]);
+  return Number(rows[0]?.n);
+}
+
+/** Tracks whether a request has been answered yet. */
+function tracked(answer: Promise<Attempt>): { answer: Promise<Attempt>; settled: () => boolean } {
+  let done = false;
+  void answer.then(() => (done = true));
+  return { answer, settled: () => done };
+}
+
+describe('overload', () => {
+  it('a request whose deadline passes before its batch is written is answered retryable and never stored; one being written is answered by its commit', async () => {
+    const s = (server = await startTestServer(db.url, { writers: '1', 'batch-spans': '2', 'request-timeout': '500', 'max-queue-delay': '0' }));
+    await holdWriters();
+    const a = spanRequest(2);
+    const first = tracked(sendOnce('http/json', ports(s), a.body));
+    await writerBlocked();
+
+    // The second waits behind the first for the one writer; its deadline passes first.
+    const b = spanRequest(2);
+    const second = await sendOnce('http/json', ports(s), b.body);
+    expect(second.code).toBe(503);
+    expect(second.hinted).toBe(true);
+    expect(second.body).toMatch(/not written within 500 ms; none of its rows were stored/);
+    // The first's deadline passed before the second's, but its batch is being written: no timer answers it.
+    expect(first.settled()).toBe(false);
+
+    await releaseWriters();
+    expect(succeeded(await first.answer)).toBe(true);
+    await until(async () => (await scrapeMetrics(s)).get('otlp_pg_exporter_queue_size') === 0, 'the writer idle');
+    expect(await storedOf(a.spanIds)).toBe(2);
+    expect(await storedOf(b.spanIds)).toBe(0);
+    const m = await scrapeMetrics(s);
+    expect(m.get('otlp_pg_receiver_refused_spans_total{reason="timeout"}')).toBe(2);
+    expect(m.get('otlp_pg_receiver_accepted_spans_total')).toBe(2);
+    expect(m.get('otlp_pg_exporter_sent_spans_total')).toBe(2);
+    expect(m.get('otlp_pg_inflight_requests')).toBe(0);
+    expect(m.get('otlp_pg_inflight_bytes')).toBe(0);
+  });
+
+  it('sheds by predicted queue delay before any request has waited that long, and stores nothing it refused', async () => {
+    const TARGET_MS = 200;
+    const s = (server = await startTestServer(db.url, { writers: '1', 'batch-spans': '2', 'max-queue-delay': String(TARGET_MS), 'request-timeout': '120000' }));
+    // A few batches commit first, so the commit rate is measured rather than guessed.
+    const warm = [spanRequest(2, 'load', 2000), spanRequest(2, 'load', 2000), spanRequest(2, 'load', 2000)];
+    for (const w of warm) expect(succeeded(await sendOnce('http/json', ports(s), w.body))).toBe(true);
+    const rate = (await scrapeMetrics(s)).get('otlp_pg_admission_commit_bytes_per_second') ?? 0;
+    expect(rate).toBeGreaterThan(0);
+
+    await holdWriters();
+    const admitted = [spanRequest(2, 'load', 2000)];
+    const answers = [tracked(sendOnce('http/json', ports(s), admitted[0]?.body))];
+    await writerBlocked();
+
+    // One at a time, each admitted before the next is sent, until admission refuses one.
+    let refused: { attempt: Attempt; spanIds: string[]; delayBefore: number } | undefined;
+    for (let i = 0; i < 500 && refused === undefined; i++) {
+      const delayBefore = (await scrapeMetrics(s)).get('otlp_pg_admission_queue_delay_seconds') ?? NaN;
+      const next = spanRequest(2, 'load', 2000);
+      const answer = tracked(sendOnce('http/json', ports(s), next.body));
+      await until(
+        async () => answer.settled() || (await scrapeMetrics(s)).get('otlp_pg_inflight_requests') === answers.length + 1,
+        'the request admitted or answered',
+      );
+      if (answer.settled()) refused = { attempt: await answer.answer, spanIds: next.spanIds, delayBefore };
+      else {
+        admitted.push(next);
+        answers.push(answer);
+      }
+    }
+    if (refused === undefined) throw new Error('500 requests in flight and none refused');
+
+    expect(refused.attempt.code).toBe(503);
+    expect(refused.attempt.hinted).toBe(true);
+    expect(refused.attempt.body).toMatch(/over --max-queue-delay/);
+    // Refused on the prediction: what was in flight still fit the target, and nothing admitted had been answered.
+    expect(refused.delayBefore * 1000).toBeLessThanOrEqual(TARGET_MS);
+    expect(answers.filter((a) => a.settled())).toHaveLength(0);
+    const m = await scrapeMetrics(s);
+    expect(m.get('otlp_pg_admission_refused_total{limit="queue_delay"}')).toBe(1);
+    expect(m.get('otlp_pg_receiver_requests_total{signal="traces",outcome="overloaded"}')).toBe(1);
+
+    await releaseWriters();
+    for (const a of answers) expect(succeeded(await a.answer)).toBe(true);
+    for (const a of admitted) expect(await storedOf(a.spanIds)).toBe(2);
+    expect(await storedOf(refused.spanIds)).toBe(0);
+  });
+});
