@@ -20,6 +20,8 @@ export interface LoadgenOptions extends RequestShape {
   readonly durationMs: number;
   readonly requests: number;
   readonly timeoutMs: number;
+  /** A request refused as retryable is sent again after the server's hint. */
+  readonly backoff: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
   /** How often the live line on stderr is refreshed. */
@@ -63,6 +65,11 @@ const FLAGS = {
   duration: { type: 'string', default: '10s', help: 'how long to send: 500ms, 30s, 5m (a bare number is seconds); 0 with --requests' },
   requests: { type: 'string', default: '0', help: 'stop after this many requests (0: no limit)' },
   timeout: { type: 'string', default: '30s', help: 'deadline of each request' },
+  backoff: {
+    type: 'boolean',
+    default: 'false',
+    help: 'a request refused as retryable is sent again after the server\'s hint (Retry-After, RetryInfo; 1 s without one, ±50 %), as SDKs do; each attempt is counted',
+  },
   json: { type: 'boolean', default: 'false', help: 'print the final summary as JSON on stdout' },
   quiet: { type: 'boolean', default: 'false', help: 'no live progress line on stderr' },
   help: { type: 'boolean', default: 'false', help: 'show this help' },
@@ -73,7 +80,7 @@ export function loadgenHelp(): string {
     'Usage: otlp-pg loadgen [options]',
     '',
     'Sends OTLP requests built with the OpenTelemetry JS SDK to any OTLP endpoint, flat out or at a rate,',
-    'with bounded concurrency; live progress on stderr, a summary at the end. Nothing is retried.',
+    'with bounded concurrency; live progress on stderr, a summary at the end. Nothing is retried unless --backoff.',
     '',
     'Options:',
   ];
@@ -186,6 +193,7 @@ export function parseLoadgenArgs(argv: readonly string[]): LoadgenOptions | unde
     durationMs: duration('duration', 0),
     requests: num('requests', 0, Number.MAX_SAFE_INTEGER),
     timeoutMs: duration('timeout', 1),
+    backoff: values.backoff === true,
     json: values.json === true,
     quiet: values.quiet === true,
     progressMs: 1000,

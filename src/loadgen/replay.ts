@@ -21,6 +21,13 @@ export interface ReplayOptions {
   readonly maxRequests: number;
   readonly transport: Transport;
   readonly stats: RunStats;
+  /**
+   * After a refusal the server asked to retry, the request is sent again, the same bytes, after the
+   * server's hint (1 s without one) spread by ±50 %, as an SDK or the Collector retries; its slot stays
+   * taken meanwhile. Each attempt counts as a request sent. Off, a refused request is dropped and its
+   * slot sends a new one at once.
+   */
+  readonly backoff?: boolean;
   /** Aborting stops sending; requests in flight are still waited for. */
   readonly stop?: AbortSignal;
   /** Time and waiting; a test passes its own to control both. */
@@ -151,28 +158,51 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const keys = new SendKeys(options.builtAtMs);
   let lastAnswer = start;
   let wake: (() => void) | undefined;
-  const answered = (): void => {
+  const freeSlot = (): void => {
     inFlight--;
-    lastAnswer = clock.now();
     const w = wake;
     wake = undefined;
     w?.();
   };
+  const answered = (): void => {
+    lastAnswer = clock.now();
+    freeSlot();
+  };
+  // Once the run is over, slots backing off are let go at once rather than after their wait.
+  let endRun: () => void = () => undefined;
+  const runOver = new Promise<void>((resolve) => (endRun = resolve));
   const slotFree = (): Promise<void> => new Promise((resolve) => (wake = resolve));
 
   /** Sends `t`, due at `due` on the rate's schedule (undefined flat out: its latency counts from the send). */
+  let over = false;
   const send = (t: Template, due: number | undefined): void => {
     const { seq, shiftNs } = keys.next(t);
     const body = render(t, seq, shiftNs);
-    const sentAt = clock.now();
-    const from = due ?? sentAt;
-    if (due !== undefined) stats.sendDelayed((sentAt - due) * 1000);
-    stats.sent(t.signal, t.items);
+    if (due !== undefined) stats.sendDelayed((clock.now() - due) * 1000);
     inFlight++;
+    attempt(t, body, seq, due);
+  };
+
+  /** One attempt at `body`; with backoff, a refusal the server asked to retry is sent again after its hint. */
+  const attempt = (t: Template, body: Buffer, seq: bigint, due: number | undefined): void => {
+    const from = due ?? clock.now();
+    stats.sent(t.signal, t.items);
     transport.send(t.signal, body).then(
       (outcome) => {
         if (outcome.ok) stats.acked(t.signal, t.items, outcome.rejected, (clock.now() - from) * 1000);
-        else stats.refused(t.signal, t.items, outcome.reason, outcome.message);
+        else {
+          stats.refused(t.signal, t.items, outcome.reason, outcome.message);
+          if (options.backoff && outcome.retry && !over) {
+            // As an SDK does: the same bytes again, after the hint. The spread comes from the send's
+            // sequence number: reproducible, and senders refused together part.
+            const spread = 0.5 + Number(seq % 1000n) / 1000;
+            lastAnswer = clock.now();
+            void Promise.race([clock.sleep((outcome.retry.afterMs ?? 1000) * spread), runOver]).then(() =>
+              over ? freeSlot() : attempt(t, body, seq, undefined),
+            );
+            return;
+          }
+        }
         answered();
       },
       (err: unknown) => {
@@ -184,8 +214,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   for (;;) {
     const now = clock.now();
-    if (options.stop?.aborted) break;
-    if (options.durationMs > 0 && now - start >= options.durationMs) break;
+    // Past the duration, or stopped, nothing more is sent, retries included; after the last of
+    // `maxRequests`, the refused among them are still retried.
+    if (options.stop?.aborted || (options.durationMs > 0 && now - start >= options.durationMs)) {
+      over = true;
+      break;
+    }
     if (options.maxRequests > 0 && requests >= options.maxRequests) break;
     if (inFlight >= options.concurrency) {
       await slotFree();
@@ -201,6 +235,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     requests++;
     itemsSent += t.items;
   }
+  if (over) endRun();
   while (inFlight > 0) await slotFree();
 
   const elapsedMs = Math.max(lastAnswer - start, 1);

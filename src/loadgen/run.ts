@@ -16,7 +16,7 @@ export interface RunHooks {
 
 /**
  * One load run: builds the requests, replays them as `options` says, and returns what happened.
- * Requests are refused or acknowledged, never retried; the summary counts both.
+ * Requests are refused or acknowledged (retried only with --backoff); the summary counts both.
  */
 export async function runLoad(options: LoadgenOptions, hooks: RunHooks = {}): Promise<LoadSummary> {
   const signals = (Object.entries(options.weights) as [Signal, number][]).filter(([, w]) => w > 0).map(([s]) => s);
@@ -54,6 +54,7 @@ export async function runLoad(options: LoadgenOptions, hooks: RunHooks = {}): Pr
       maxRequests: options.requests,
       transport,
       stats,
+      backoff: options.backoff,
       ...(hooks.stop ? { stop: hooks.stop } : {}),
     });
     return summarize(stats, {

@@ -1,5 +1,6 @@
 // The two OTLP transports as a load generator needs them: bytes in, an outcome out, nothing
-// retried (a refusal is a measurement, not something to hide). Works against any OTLP endpoint.
+// retried (a refusal is a measurement, not something to hide; it says whether, and when, the server
+// asked for a retry). Works against any OTLP endpoint.
 
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
@@ -10,11 +11,29 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Signal } from '../decode/types.js';
+import { retryAfterHeaderMs, retryInfoMs } from './retry-hint.js';
 
 /** The answer to one export: acknowledged (maybe with items refused by partial success), or refused. */
 export type Outcome =
   | { readonly ok: true; readonly rejected: number }
-  | { readonly ok: false; readonly reason: string; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly message: string;
+      /** The server said to retry (OTLP's retryable statuses), after this long when it gave a hint. */
+      readonly retry?: { readonly afterMs: number | undefined };
+    };
+
+// https://opentelemetry.io/docs/specs/otlp/#failures and #failures-1
+const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
+const RETRYABLE_GRPC = new Set([
+  grpc.status.CANCELLED,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.ABORTED,
+  grpc.status.OUT_OF_RANGE,
+  grpc.status.UNAVAILABLE,
+  grpc.status.DATA_LOSS,
+]);
 
 export interface Transport {
   send(signal: Signal, body: Buffer): Promise<Outcome>;
@@ -86,7 +105,18 @@ export function grpcTransport(options: TransportOptions): Transport {
           metadata,
           { deadline: Date.now() + options.timeoutMs },
           (err, response) => {
-            if (err) resolve({ ok: false, reason: grpc.status[err.code] ?? `gRPC ${err.code}`, message: err.details });
+            if (err) {
+              const [details] = err.metadata?.get('grpc-status-details-bin') ?? [];
+              const afterMs = details instanceof Buffer ? retryInfoMs(details) : undefined;
+              // RESOURCE_EXHAUSTED is retryable only with RetryInfo; without it, the request is too large.
+              const retryable = RETRYABLE_GRPC.has(err.code) || (err.code === grpc.status.RESOURCE_EXHAUSTED && afterMs !== undefined);
+              resolve({
+                ok: false,
+                reason: grpc.status[err.code] ?? `gRPC ${err.code}`,
+                message: err.details,
+                ...(retryable ? { retry: { afterMs } } : {}),
+              });
+            }
             else {
               try {
                 resolve({ ok: true, rejected: rejectedIn(signal, response ?? Buffer.alloc(0)) });
@@ -144,7 +174,8 @@ export function httpTransport(options: TransportOptions): Transport {
               const answer = Buffer.concat(chunks);
               const status = res.statusCode ?? 0;
               if (status < 200 || status > 299) {
-                resolve({ ok: false, reason: `HTTP ${status}`, message: answer.toString('utf8', 0, Math.min(answer.length, 200)) });
+                const retry = RETRYABLE_HTTP.has(status) ? { retry: { afterMs: retryAfterHeaderMs(res.headers['retry-after']) } } : {};
+                resolve({ ok: false, reason: `HTTP ${status}`, message: answer.toString('utf8', 0, Math.min(answer.length, 200)), ...retry });
                 return;
               }
               // Partial success is only readable from a protobuf answer; other 2xx bodies are plain success.

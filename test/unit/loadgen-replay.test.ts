@@ -134,6 +134,59 @@ describe('loadgen replay timing', () => {
   });
 });
 
+describe('loadgen replay with --backoff', () => {
+  const retryable = (afterMs: number | undefined): Outcome => ({ ok: false, reason: 'HTTP 503', message: 'busy', retry: { afterMs } });
+
+  it('sends the same bytes again after the server\'s hint, spread by ±50 %, and counts every attempt', async () => {
+    const { clock, transport, stats, options } = setup({ itemsPerSecond: 0, maxRequests: 1, backoff: true });
+    const run = replay(options);
+    await transport.sent(1);
+    transport.held[0]?.answer(retryable(2000));
+    await transport.sent(2);
+    // The spread is 0.5 + (sequence number mod 1000) / 1000 of the hint.
+    expect(clock.t).toBeGreaterThanOrEqual(1000);
+    expect(clock.t).toBeLessThan(3000);
+    expect(transport.held[1]?.body).toBe(transport.held[0]?.body);
+    const retriedAt = clock.t;
+    transport.answerAt(clock, retriedAt + 100, 1);
+    await run;
+    const traces = stats.of('traces');
+    expect([traces.sentRequests, traces.refusedRequests, traces.ackedRequests]).toEqual([2, 1, 1]);
+    // The acknowledged attempt is timed from its own send.
+    expect(traces.latency.max).toBe(100_000);
+  });
+
+  it('waits 1 s, spread, when the server gave no hint; a permanent refusal is not sent again', async () => {
+    const { clock, transport, stats, options } = setup({ itemsPerSecond: 0, maxRequests: 2, backoff: true });
+    const run = replay(options);
+    await transport.sent(1);
+    transport.held[0]?.answer(retryable(undefined));
+    await transport.sent(2);
+    expect(clock.t).toBeGreaterThanOrEqual(500);
+    expect(clock.t).toBeLessThan(1500);
+    transport.held[1]?.answer({ ok: false, reason: 'HTTP 400', message: 'bad' });
+    await transport.sent(3);
+    expect(transport.held[2]?.body).not.toBe(transport.held[0]?.body);
+    transport.held[2]?.answer();
+    await run;
+    expect(stats.of('traces').refusedRequests).toBe(2);
+    expect(transport.held).toHaveLength(3);
+  });
+
+  it('without it, a refused request is dropped and the slot sends a new one at once', async () => {
+    const { clock, transport, stats, options } = setup({ itemsPerSecond: 0, maxRequests: 2 });
+    const run = replay(options);
+    await transport.sent(1);
+    transport.held[0]?.answer(retryable(2000));
+    await transport.sent(2);
+    expect(clock.t).toBe(0);
+    expect(transport.held[1]?.body).not.toBe(transport.held[0]?.body);
+    transport.held[1]?.answer();
+    await run;
+    expect([stats.of('traces').sentRequests, stats.of('traces').refusedRequests]).toEqual([2, 1]);
+  });
+});
+
 function runFields(result: { elapsedMs: number; behindItems: number }, rate: number): Parameters<typeof summarize>[1] {
   return {
     protocol: 'grpc',
