@@ -148,7 +148,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     retryAfterMs: RETRY_AFTER_MS,
     logger,
     telemetry,
-    onCommitted: (bytes, seconds) => pipeline?.admission.committed(bytes, seconds),
+    onCommitted: (bytes, seconds, saturated) => pipeline?.admission.committed(bytes, seconds, saturated),
   });
   const running = new Pipeline(
     signalStages(config),
@@ -158,6 +158,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       maxInflightBytes: config.maxInflightBytes,
       maxInflightRequests: config.maxInflightRequests,
       maxQueueDelayMs: config.maxQueueDelayMs,
+      writers: config.writers,
       requestTimeoutMs: config.requestTimeoutMs,
       dedupe: config.dedupe,
       retryAfterMs: RETRY_AFTER_MS,

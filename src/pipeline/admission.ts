@@ -5,6 +5,11 @@ export interface AdmissionOptions {
   readonly maxRequests: number;
   /** Longest predicted wait from admission to commit; 0 leaves only the byte and request bounds. */
   readonly maxQueueDelayMs: number;
+  /**
+   * Requests always let in whatever the predicted delay: enough to keep every writer busy while one
+   * more batch fills, or large requests (a Collector's 8,192 spans) would leave writers idle.
+   */
+  readonly minRequests: number;
   readonly retryAfterMs: number;
   readonly onRefused?: (limit: AdmissionLimit) => void;
 }
@@ -22,6 +27,11 @@ export interface Place {
  * a flood at start-up is held to a short queue until the first batches say what the machine does.
  */
 const FIRST_GUESS_BYTES_PER_SECOND = 16 * 1024 * 1024;
+/**
+ * Below this many request bytes in flight the delay bound refuses nothing: too little work to be late
+ * for long, and a rate measured on tiny batches (mostly round trips) would overstate their delay.
+ */
+const DELAY_FLOOR_BYTES = 1024 * 1024;
 /** The commit rate follows the last seconds of batches: one batch moves it by (its duration / this). */
 const RATE_MEMORY_SECONDS = 2;
 
@@ -36,7 +46,8 @@ const RATE_MEMORY_SECONDS = 2;
  *   every request waiting until the timeout (the exporterhelper's queue refuses when full for the
  *   same reason; here "full" is measured in time, as CoDel does, because bytes cost different time
  *   per signal and per machine).
- * A request is always let in when nothing else is in flight, or it could never be stored.
+ * A request is always let in when nothing else is in flight, or it could never be stored, and the
+ * delay bound leaves `minRequests` and 1 MiB in flight to keep the writers busy.
  */
 export class Admission {
   private bytes = 0;
@@ -52,7 +63,7 @@ export class Admission {
   /** Takes a place for one request, or throws a retryable `overloaded` error naming the bound. */
   enter(): Place {
     if (this.requests >= this.options.maxRequests) this.refuse('requests', 'requests in flight are at --max-inflight-requests');
-    if (this.requests > 0 && this.options.maxQueueDelayMs > 0) {
+    if (this.requests >= this.options.minRequests && this.bytes >= DELAY_FLOOR_BYTES && this.options.maxQueueDelayMs > 0) {
       const delay = this.queueDelayMs(this.meanRequestBytes);
       if (delay > this.options.maxQueueDelayMs) {
         this.refuse('queue_delay', `the requests in flight would take ${Math.round(delay)} ms to commit, over --max-queue-delay`);
@@ -88,13 +99,17 @@ export class Admission {
 
   /**
    * One batch committed: `bytes` of requests, after the writers were busy `busySeconds` since the
-   * previous batch. So the rate is the pool's while it has work, whatever number of writers share the
-   * machine; it follows the last few seconds of busy time.
+   * previous batch; `saturated` when other batches were waiting for a writer meanwhile. A saturated
+   * rate is what the pool can do, whatever number of writers share the machine: the estimate follows
+   * it over the last few seconds of busy time. An unsaturated one only shows what the pool did at
+   * least (a small batch is mostly round trips), so it can raise the estimate, never lower it; that
+   * is also how an estimate too low to let a queue form is corrected.
    */
-  committed(bytes: number, busySeconds: number): void {
+  committed(bytes: number, busySeconds: number, saturated: boolean): void {
     if (bytes <= 0 || busySeconds <= 0) return;
     const rate = bytes / busySeconds;
-    if (!this.measured) {
+    if (!saturated && rate <= this.bytesPerSecond) return;
+    if (saturated && !this.measured) {
       this.measured = true;
       this.bytesPerSecond = rate;
       return;

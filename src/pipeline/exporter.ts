@@ -30,6 +30,8 @@ export interface PipelineOptions {
   readonly maxInflightBytes: number;
   readonly maxInflightRequests: number;
   readonly maxQueueDelayMs: number;
+  /** Concurrent writers: the delay bound always leaves one request more than this in flight. */
+  readonly writers: number;
   /** A request whose batch has not started writing by then is answered retryable and never written. */
   readonly requestTimeoutMs: number;
   /** Record request digests so a retried request is not stored twice. */
@@ -57,6 +59,7 @@ export class Pipeline implements Exporter {
       maxBytes: options.maxInflightBytes,
       maxRequests: options.maxInflightRequests,
       maxQueueDelayMs: options.maxQueueDelayMs,
+      minRequests: options.writers + 1,
       retryAfterMs: options.retryAfterMs,
       ...(onRefused ? { onRefused } : {}),
     });

@@ -21,11 +21,11 @@ export interface WriterPoolOptions {
   readonly logger: Logger;
   readonly telemetry: Telemetry;
   /**
-   * Each committed batch: the request bytes it held, and the seconds at least one writer was busy
-   * since the previous call. Their ratio is what the pool commits per second while it has work,
-   * however many writers share the machine.
+   * Each committed batch: the request bytes it held, the seconds at least one writer was busy since
+   * the previous batch, and whether batches were waiting for a writer (then their ratio is what the
+   * pool can commit per second, however many writers share the machine).
    */
-  readonly onCommitted?: (bytes: number, busySeconds: number) => void;
+  readonly onCommitted?: (bytes: number, busySeconds: number, saturated: boolean) => void;
 }
 
 interface Task {
@@ -136,7 +136,7 @@ export class WriterPool {
       });
       fresh.afterCommit?.();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.options.onCommitted?.(batch.reduce((n, p) => n + p.bytes, 0), Number(this.takeBusyNs()) / 1e9);
+      this.options.onCommitted?.(batch.reduce((n, p) => n + p.bytes, 0), Number(this.takeBusyNs()) / 1e9, this.queue.length > 0);
       telemetry.batchWritten(signal, fresh.toWrite.reduce((n, p) => n + p.weight, 0), seconds);
       telemetry.itemsSent(signal, fresh.toWrite.reduce((n, p) => n + p.items, 0));
       for (let i = batch.length - fresh.toWrite.length; i > 0; i--) telemetry.duplicateSkipped(signal);

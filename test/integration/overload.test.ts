@@ -37,8 +37,10 @@ async function holdWriters(): Promise<void> {
   // Every insert into trace_spans waits, inside the writer's transaction, until the test lets go.
   await query(db.url, `CREATE OR REPLACE FUNCTION wait_for_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(${LOCK}); RETURN NULL; END $$`);
   await query(db.url, 'CREATE OR REPLACE TRIGGER wait_for_test AFTER INSERT ON trace_spans FOR EACH STATEMENT EXECUTE FUNCTION wait_for_test()');
-  holder = new pg.Client({ connectionString: db.url });
-  await holder.connect();
+  if (holder === undefined) {
+    holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+  }
   await holder.query('SELECT pg_advisory_lock($1)', [LOCK]);
 }
 
@@ -98,16 +100,30 @@ describe('overload', () => {
   });
 
   it('sheds by predicted queue delay before any request has waited that long, and stores nothing it refused', async () => {
-    const TARGET_MS = 200;
-    const s = (server = await startTestServer(db.url, { writers: '1', 'batch-spans': '2', 'max-queue-delay': String(TARGET_MS), 'request-timeout': '120000' }));
-    // A few batches commit first, so the commit rate is measured rather than guessed.
-    const warm = [spanRequest(2, 'load', 2000), spanRequest(2, 'load', 2000), spanRequest(2, 'load', 2000)];
-    for (const w of warm) expect(succeeded(await sendOnce('http/json', ports(s), w.body))).toBe(true);
-    const rate = (await scrapeMetrics(s)).get('otlp_pg_admission_commit_bytes_per_second') ?? 0;
-    expect(rate).toBeGreaterThan(0);
+    // Requests of about 600 kB, and a target that the measured rate turns into several of them: the
+    // delay bound, not its 1 MiB floor or the byte bound, decides.
+    const TARGET_MS = 1000;
+    const big = () => spanRequest(2, 'load', 30_000);
+    const s = (server = await startTestServer(db.url, {
+      writers: '1',
+      'batch-spans': '2',
+      'max-queue-delay': String(TARGET_MS),
+      'max-inflight-bytes': '1GiB',
+      'request-timeout': '120000',
+    }));
+    // Batches queue for the one writer first, so the commit rate is measured rather than guessed.
+    const guessed = (await scrapeMetrics(s)).get('otlp_pg_admission_commit_bytes_per_second');
+    await holdWriters();
+    const warm = Array.from({ length: 4 }, () => sendOnce('http/json', ports(s), big().body));
+    await writerBlocked();
+    await until(async () => (await scrapeMetrics(s)).get('otlp_pg_exporter_queue_size') === 4, 'four batches queued');
+    await releaseWriters();
+    for (const w of await Promise.all(warm)) expect(succeeded(w)).toBe(true);
+    const rate = (await scrapeMetrics(s)).get('otlp_pg_admission_commit_bytes_per_second');
+    expect(rate).not.toBe(guessed);
 
     await holdWriters();
-    const admitted = [spanRequest(2, 'load', 2000)];
+    const admitted = [big()];
     const answers = [tracked(sendOnce('http/json', ports(s), admitted[0]?.body))];
     await writerBlocked();
 
@@ -115,7 +131,7 @@ describe('overload', () => {
     let refused: { attempt: Attempt; spanIds: string[]; delayBefore: number } | undefined;
     for (let i = 0; i < 500 && refused === undefined; i++) {
       const delayBefore = (await scrapeMetrics(s)).get('otlp_pg_admission_queue_delay_seconds') ?? NaN;
-      const next = spanRequest(2, 'load', 2000);
+      const next = big();
       const answer = tracked(sendOnce('http/json', ports(s), next.body));
       await until(
         async () => answer.settled() || (await scrapeMetrics(s)).get('otlp_pg_inflight_requests') === answers.length + 1,
