@@ -37,6 +37,8 @@ export interface EndToEndOptions {
   readonly afterRun?: (databaseUrl: string) => Promise<void>;
   /** Traces: how long to wait after the load for the summary backlog to empty (default 20 s). */
   readonly drainBoundMs?: number;
+  /** A request refused as retryable is sent again after the server's hint, as SDKs do (default off). */
+  readonly backoff?: boolean;
 }
 
 export interface EndToEndResult {
@@ -49,6 +51,8 @@ export interface EndToEndResult {
   readonly committed: number;
   /** Items the load generator saw acknowledged in the measured run. */
   readonly acked: number;
+  /** Requests sent, each retry of a refused one counted again. */
+  readonly sentRequests: number;
   readonly refusedRequests: number;
   readonly refusals: string;
   readonly elapsedSeconds: number;
@@ -102,6 +106,7 @@ export async function endToEnd(options: EndToEndOptions): Promise<EndToEndResult
         concurrency: options.concurrency,
         connections: options.connections,
         rate: options.rate,
+        backoff: options.backoff ?? false,
         quiet: true,
       });
       if (options.warmupMs > 0) await runLoad({ ...load, durationMs: options.warmupMs });
@@ -134,6 +139,7 @@ export async function endToEnd(options: EndToEndOptions): Promise<EndToEndResult
       rate: options.rate,
       committed,
       acked: summary.total.ackedItems,
+      sentRequests: summary.total.requests,
       refusedRequests: summary.total.refusedRequests,
       refusals: summary.refusals.map((r) => `${r.reason} × ${r.count}`).join(', '),
       elapsedSeconds: summary.elapsedSeconds,

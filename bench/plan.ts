@@ -4,6 +4,7 @@
 import { defaultWorkers } from '../src/cli/serve.js';
 import { OPTIONS } from '../src/config/options.js';
 import type { Signal } from '../src/decode/types.js';
+import type { LoadProtocol } from '../src/loadgen/options.js';
 
 export const SIGNALS: readonly Signal[] = ['traces', 'logs', 'metrics'];
 
@@ -32,12 +33,25 @@ export interface Plan {
   readonly profile: readonly Signal[];
   /** An unmeasured flat-out run first, so no measurement pays for PostgreSQL's first WAL segments. */
   readonly warmupRunMs: number;
+  /** Issue 15's floods: far more senders than the flat-out runs use; `short` names a shape of SCENARIOS. */
+  readonly floods: readonly Flood[];
   /** What the report says this mode leaves out, and why. */
   readonly omitted: readonly string[];
 }
 
+export interface Flood {
+  readonly short: string;
+  readonly senders: number;
+  readonly protocol: LoadProtocol;
+}
+
+// Issue 15's floods go over gRPC; FULL adds one over OTLP/HTTP protobuf, what the issue measured with.
+const floods = (shorts: readonly string[], senders: readonly number[]): Flood[] =>
+  shorts.flatMap((short) => senders.map((n) => ({ short, senders: n, protocol: 'grpc' as const })));
+
 // Eleven shapes, each end to end (~16 s), psql (~10 s) and raw COPY (~13 s), take ~7 minutes of
-// the 15; the sweeps keep the points that earned their time in earlier full runs.
+// the 15, the nine floods (~16 s each) ~2.5; the sweeps keep the points that earned their time in
+// earlier full runs.
 export const FULL: Plan = {
   warmupMs: 2000,
   measureMs: 10_000,
@@ -57,6 +71,7 @@ export const FULL: Plan = {
   maxReruns: 6,
   profile: SIGNALS,
   warmupRunMs: 20_000,
+  floods: [...floods(['1/trace', '10/trace', 'logs 50/res', 'few series'], [256, 1024]), { short: '1/trace', senders: 256, protocol: 'http/protobuf' }],
   omitted: [
     'Sweep points that were never near the best in earlier full runs: batches of 500 spans, of 2,000, 10,000 and 20,000 log records and of ' +
       '1,000 and 20,000 data points; 8 writers; the writer and worker sweeps of logs and metrics (they peaked at the defaults, as traces did).',
@@ -83,7 +98,10 @@ export const QUICK: Plan = {
   maxReruns: 1,
   profile: [],
   warmupRunMs: 5000,
-  omitted: ['Quick mode: 2.5 s measurements (noisy), one batch size swept, no writer or worker sweep, no transports, no profiles, 100,000 rows for the queries.'],
+  floods: [{ short: '1/trace', senders: 256, protocol: 'grpc' }],
+  omitted: [
+    'Quick mode: 2.5 s measurements (noisy), one batch size swept, no writer or worker sweep, no transports, no profiles, one flood (1 span per trace, 256 senders), 100,000 rows for the queries.',
+  ],
 };
 
 export const DEFAULT_BATCH: Readonly<Record<Signal, number>> = {

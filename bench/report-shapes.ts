@@ -13,7 +13,7 @@ export function shapeSections(r: BenchResults): string[] {
   const out: string[] = [
     '## 1. Traffic shapes: end to end vs the raw COPY limit',
     '',
-    'End to end: the load generator sends OTLP/gRPC flat out to otlp-pg; rows/s is rows counted in the database after the run divided by the time from first send to last answer. ' +
+    'End to end: the load generator sends OTLP/gRPC flat out to otlp-pg (a request refused as retryable is sent again after the server\'s hint, as SDKs do); rows/s is rows counted in the database after the run divided by the time from first send to last answer. ' +
       '**psql binary COPY** (the headline ratio): the rows that run stored, written to a file and loaded again by one `psql \\copy … FROM … WITH (FORMAT binary)` stream into the same table ' +
       '(same columns, indexes and partitions) of a fresh database; commands below. Each ratio uses the rows of its own shape (the attribute count changes the span rows; spans per trace changes only parent ids). ' +
       `**bench raw COPY**: the same requests decoded and mapped once, written by the project's write/ functions (COPY and dictionaries, summary parts appended; no folding) from the bench process on ${r.defaults.writers * r.defaults.workers} connections, batches of the server's size. ` +
@@ -88,7 +88,7 @@ export function shapeSections(r: BenchResults): string[] {
   }
 
   out.push(
-    '## 2. Cost',
+    '### Cost',
     '',
     'CPU per item committed, from /proc/<pid>/stat (utime + stime, all threads) over the measured run: the server is its primary process and its workers, PostgreSQL its postmaster and every backend. ' +
       "Peak RSS is the sum of the VmHWM of the server's processes (an upper bound of their simultaneous peak).",

@@ -1,9 +1,10 @@
-// The targets of the issues (chiefly issue 11) against one run's figures.
+// The targets of the issues (chiefly 11, and 15 for the floods) against one run's figures.
 
 import type { Signal } from '../src/decode/types.js';
 import type { EndToEndResult } from './end-to-end.js';
+import { floodName, floodRatio } from './report-floods.js';
 import { f1, f2, ITEM, mb, n } from './report-format.js';
-import type { BenchResults, ShapeResult } from './report.js';
+import type { BenchResults, FloodResult, ShapeResult } from './report.js';
 
 export interface TargetCheck {
   readonly target: string;
@@ -15,14 +16,45 @@ export interface TargetCheck {
 /** End to end over the one-stream psql binary COPY of the same rows; undefined without a psql figure. */
 export const psqlRatio = (s: ShapeResult): number | undefined => (s.psql ? s.e2e.rowsPerSecond / s.psql.rowsPerSecond : undefined);
 
-/** The shape of `list` with the lowest or highest `of` (ties: the first). */
-function extreme(list: readonly ShapeResult[], of: (s: ShapeResult) => number, highest: boolean): ShapeResult | undefined {
-  return list.reduce<ShapeResult | undefined>((best, s) => (best === undefined || (highest ? of(s) > of(best) : of(s) < of(best)) ? s : best), undefined);
+/** The entry of `list` with the lowest or highest `of` (ties: the first). */
+function extreme<T>(list: readonly T[], of: (s: T) => number, highest: boolean): T | undefined {
+  return list.reduce<T | undefined>((best, s) => (best === undefined || (highest ? of(s) > of(best) : of(s) < of(best)) ? s : best), undefined);
 }
 
 /** Every end-to-end run of the report, for checks that must hold in all of them. */
 function allRuns(r: BenchResults): EndToEndResult[] {
-  return [...r.shapes.map((s) => s.e2e), ...r.latency.map((l) => l.result), ...r.transports, ...r.sweeps.map((p) => p.result)];
+  return [...r.shapes.map((s) => s.e2e), ...r.floods.map((f) => f.result), ...r.latency.map((l) => l.result), ...r.transports, ...r.sweeps.map((p) => p.result)];
+}
+
+/** Issue 15: under a flood the server sheds early and keeps committing at the rate it can. */
+function floodChecks(floods: readonly FloodResult[]): TargetCheck[] {
+  const slowest = extreme(floods, floodRatio, false);
+  const latest = extreme(floods, (f) => f.result.latencyMs.p99, true);
+  const largest = extreme(floods, (f) => f.result.peakRssBytes, true);
+  if (!slowest || !latest || !largest) return [];
+  const off = floods.filter((f) => f.result.committed !== f.result.acked);
+  return [
+    {
+      target: 'under flood: committed rows/s ≥ 0.9 × the best rate with fewer senders (every flood)',
+      measured: `lowest ${f2(floodRatio(slowest))} × (${floodName(slowest)}: ${n(slowest.result.rowsPerSecond)} of ${n(slowest.best)} rows/s)`,
+      met: floodRatio(slowest) >= 0.9,
+    },
+    {
+      target: 'under flood: p99 of successful requests ≤ 1 s',
+      measured: `highest ${f1(latest.result.latencyMs.p99)} ms (${floodName(latest)})`,
+      met: latest.result.latencyMs.p99 <= 1000,
+    },
+    {
+      target: 'under flood: peak RSS ≤ 300 MB',
+      measured: `highest ${mb(largest.result.peakRssBytes)} in ${largest.result.serverProcesses} processes (${floodName(largest)})`,
+      met: largest.result.peakRssBytes <= 300 * 1024 ** 2,
+    },
+    {
+      target: 'under flood: stored − acked = 0',
+      measured: off.length === 0 ? `0 in every flood (${floods.length})` : `${off.length} of ${floods.length} floods differ (${off.map(floodName).join('; ')})`,
+      met: off.length === 0,
+    },
+  ];
 }
 
 export function targetChecks(r: BenchResults): TargetCheck[] {
@@ -66,6 +98,7 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
       met: rss.e2e.peakRssBytes <= 300 * 1024 ** 2,
     });
   }
+  out.push(...floodChecks(r.floods));
   const runs = allRuns(r);
   if (runs.length > 0) {
     const off = runs.filter((x) => x.committed !== x.acked);

@@ -1,6 +1,6 @@
 // The results of one bench run as data (written as JSON beside the report) and as the Markdown
-// report: every figure in it comes from that run. The shape sections and the targets are in
-// report-shapes.ts and report-targets.ts.
+// report: every figure in it comes from that run. The shape sections, the floods and the targets are
+// in report-shapes.ts, report-floods.ts and report-targets.ts.
 
 import type { Signal } from '../src/decode/types.js';
 import type { RequestShape } from '../src/loadgen/build-requests.js';
@@ -10,7 +10,8 @@ import type { CpuDelta, Machine } from './proc.js';
 import type { ProfileSummary } from './profile.js';
 import type { PsqlCopyResult } from './psql-copy.js';
 import type { QueryTiming } from './queries.js';
-import { e2eRow, E2E_HEAD, f1, ITEM, mb, n, otherLoad, pct, table } from './report-format.js';
+import { floodRatio, floodSection, shedShare } from './report-floods.js';
+import { e2eRow, E2E_HEAD, f1, f2, ITEM, mb, n, otherLoad, pct, table } from './report-format.js';
 import { shapeSections } from './report-shapes.js';
 import { psqlRatio, targetChecks } from './report-targets.js';
 import type { TuningResult } from './tuning.js';
@@ -35,6 +36,19 @@ export interface ShapeResult {
   readonly psql: PsqlCopyResult | undefined;
   /** The bench's own raw COPY through the project's write/ functions. */
   readonly raw: RawResult;
+}
+
+/** Issue 15: one shape flat out from many senders retrying their refusals, against section 1's run of it. */
+export interface FloodResult {
+  readonly signal: Signal;
+  readonly label: string;
+  readonly short: string;
+  readonly senders: number;
+  readonly protocol: string;
+  /** Rows/s of the shape's run in section 1, with fewer senders. */
+  readonly best: number;
+  readonly bestSenders: number;
+  readonly result: EndToEndResult;
 }
 
 export interface SweepPoint {
@@ -65,6 +79,7 @@ export interface BenchResults {
   /** What this mode leaves out, and why. */
   readonly omitted: readonly string[];
   readonly shapes: ShapeResult[];
+  readonly floods: FloodResult[];
   readonly latency: { readonly signal: Signal; readonly label: string; readonly maxRate: number; readonly result: EndToEndResult }[];
   readonly transports: EndToEndResult[];
   copyVsInsert?: CopyVsInsertResult;
@@ -128,6 +143,7 @@ export function markdownReport(r: BenchResults): string {
     table(['target', 'measured', 'met'], targetChecks(r).map((t) => [t.target, t.measured, t.met === undefined ? 'n/a (quick mode: too few rows)' : t.met ? 'yes' : '**no**'])),
     '',
     ...shapeSections(r),
+    ...floodSection(r),
     '## 3. Export latency at 70 % of the maximum rate',
     '',
     'Each signal\'s reference shape at 70 % of its rows/s above, open loop: a request\'s latency runs from when it was due, so a send held back by a slow answer counts its wait (no coordinated omission). ' +
@@ -248,6 +264,12 @@ export function consoleSummary(r: BenchResults): string {
     lines.push(
       `  ${`${s.signal}: ${s.short}`.padEnd(20)} ${n(s.e2e.rowsPerSecond).padStart(7)} rows/s = ${ratio === undefined ? 'n/a' : ratio.toFixed(2)} × psql binary COPY;` +
         ` server ${f1(s.e2e.serverUsPerItem)} µs/${ITEM[s.signal]}, peak RSS ${mb(s.e2e.peakRssBytes)}`,
+    );
+  }
+  for (const f of r.floods) {
+    lines.push(
+      `  ${`${f.signal}: ${f.short}`.padEnd(20)} ${n(f.result.rowsPerSecond).padStart(7)} rows/s from ${f.senders} senders (${f.protocol}) = ${f2(floodRatio(f))} × from ${f.bestSenders};` +
+        ` ${f1(shedShare(f.result) * 100)} % shed, p99 ${f1(f.result.latencyMs.p99)} ms, peak RSS ${mb(f.result.peakRssBytes)}`,
     );
   }
   lines.push('', 'targets:');
