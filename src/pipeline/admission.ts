@@ -27,6 +27,8 @@ export interface Place {
  * a flood at start-up is held to a short queue until the first batches say what the machine does.
  */
 const FIRST_GUESS_BYTES_PER_SECOND = 16 * 1024 * 1024;
+/** What a body still being read is counted at until one has been read: a few hundred spans. */
+const FIRST_GUESS_REQUEST_BYTES = 64 * 1024;
 /**
  * Below this many request bytes in flight the delay bound refuses nothing: too little work to be late
  * for long, and a rate measured on tiny batches (mostly round trips) would overstate their delay.
@@ -54,7 +56,8 @@ export class Admission {
   private requests = 0;
   /** Places whose body is still being read, and so not yet charged. */
   private reading = 0;
-  private meanRequestBytes = 0;
+  private meanRequestBytes = FIRST_GUESS_REQUEST_BYTES;
+  private requestsCharged = 0;
   private bytesPerSecond = FIRST_GUESS_BYTES_PER_SECOND;
   private measured = false;
 
@@ -63,7 +66,7 @@ export class Admission {
   /** Takes a place for one request, or throws a retryable `overloaded` error naming the bound. */
   enter(): Place {
     if (this.requests >= this.options.maxRequests) this.refuse('requests', 'requests in flight are at --max-inflight-requests');
-    if (this.requests >= this.options.minRequests && this.bytes >= DELAY_FLOOR_BYTES && this.options.maxQueueDelayMs > 0) {
+    if (this.requests >= this.options.minRequests && this.aheadBytes() >= DELAY_FLOOR_BYTES && this.options.maxQueueDelayMs > 0) {
       const delay = this.queueDelayMs(this.meanRequestBytes);
       if (delay > this.options.maxQueueDelayMs) {
         this.refuse('queue_delay', `the requests in flight would take ${Math.round(delay)} ms to commit, over --max-queue-delay`);
@@ -85,7 +88,7 @@ export class Admission {
         }
         charged = bytes;
         this.bytes += bytes;
-        this.meanRequestBytes = this.meanRequestBytes === 0 ? bytes : 0.9 * this.meanRequestBytes + 0.1 * bytes;
+        this.meanRequestBytes = this.requestsCharged++ === 0 ? bytes : 0.9 * this.meanRequestBytes + 0.1 * bytes;
       },
       release: () => {
         if (released) return;
@@ -120,8 +123,12 @@ export class Admission {
 
   /** How long the requests in flight, plus `extraBytes`, are predicted to take to commit. */
   queueDelayMs(extraBytes = 0): number {
-    const ahead = this.bytes + this.reading * this.meanRequestBytes + extraBytes;
-    return (ahead / this.bytesPerSecond) * 1000;
+    return ((this.aheadBytes() + extraBytes) / this.bytesPerSecond) * 1000;
+  }
+
+  /** The bytes in flight, with each body still being read counted at the mean request size. */
+  private aheadBytes(): number {
+    return this.bytes + this.reading * this.meanRequestBytes;
   }
 
   get bytesInFlight(): number {

@@ -6,6 +6,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import http2 from 'node:http2';
 import { PROTO_DIR, decodeRequest, encodeExportResponse, encodeGrpcStatusDetails } from '../decode/index.js';
 import type { Signal } from '../decode/types.js';
 import { invalidArgument, outcomeOf, toOtlpError } from '../errors.js';
@@ -101,12 +102,16 @@ function exportHandler(
     };
     const [authorization] = call.metadata.get('authorization');
     const refused = authenticate?.(typeof authorization === 'string' ? authorization : undefined);
-    if (refused !== undefined) return fail(refused);
+    if (refused !== undefined) {
+      fail(refused);
+      return stopUpload(call);
+    }
     let admitted: Admitted<Signal>;
     try {
       admitted = options.exporter.admit(signal);
     } catch (err) {
-      return fail(err);
+      fail(err);
+      return stopUpload(call);
     }
 
     let message: Buffer | undefined;
@@ -133,6 +138,22 @@ function exportHandler(
       );
     });
   };
+}
+
+/**
+ * Asks the client to stop sending a message that was refused before it was read: after a complete
+ * answer, RST_STREAM with NO_ERROR (RFC 9113 §8.1), as grpc-go does. Otherwise the client uploads the
+ * whole message for nothing, and under a flood those uploads slow down the requests that were let in.
+ * grpc-js does not expose the stream, so it is looked up where grpc-js 1.x keeps it; without it, the
+ * client simply finishes sending.
+ */
+function stopUpload(call: grpc.ServerReadableStream<Buffer, Buffer>): void {
+  const stream = (call as unknown as { call?: { stream?: Partial<http2.Http2Stream> } }).call?.stream;
+  if (typeof stream?.close !== 'function' || typeof stream.closed !== 'boolean') return;
+  // After the status has gone out: grpc-js writes it on this tick.
+  setImmediate(() => {
+    if (stream.closed === false) stream.close?.(http2.constants.NGHTTP2_NO_ERROR);
+  });
 }
 
 /**
