@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Signal } from '../decode/types.js';
-import { OtlpError, unavailable } from '../errors.js';
+import { OtlpError, outcomeOf, unavailable } from '../errors.js';
 import type { Telemetry } from '../telemetry/metrics.js';
 import { classifyDbError } from '../write/db-errors.js';
 import { claimRequestKeys } from '../write/request-keys.js';
@@ -114,8 +114,7 @@ export class WriterPool {
   }
 
   private fail<R>(signal: Signal, batch: readonly Pending<R>[], err: OtlpError): void {
-    const reason = err.kind === 'data_rejected' ? 'rejected' : err.kind === 'shutting_down' ? 'shutdown' : 'unavailable';
-    this.options.telemetry.itemsSendFailed(signal, reason, batch.reduce((n, p) => n + p.items, 0));
+    this.options.telemetry.itemsSendFailed(signal, outcomeOf(err.kind).reason, batch.reduce((n, p) => n + p.items, 0));
     for (const p of batch) p.reject(err);
   }
 
@@ -143,9 +142,13 @@ export class WriterPool {
       for (const p of batch) p.resolve();
     } catch (err) {
       const message = (err as Error).message;
-      if (classifyDbError(err) === 'retryable') {
+      const failure = classifyDbError(err);
+      if (failure === 'retryable') {
         logger.warn({ err: message, signal, requests: batch.length }, 'batch failed, answering retryable');
         this.fail(signal, batch, unavailable(`database unavailable: ${message}`, this.options.retryAfterMs, err));
+      } else if (batch.length === 1 && failure === 'bug') {
+        logger.error({ err, signal }, 'request failed by a bug in otlp-pg');
+        this.fail(signal, batch, new OtlpError('internal', `internal error while writing the request: ${message}`, undefined, { cause: err }));
       } else if (batch.length === 1) {
         logger.warn({ err: message, signal }, 'request refused by the database');
         this.fail(signal, batch, new OtlpError('data_rejected', `PostgreSQL refused the request's rows: ${message}`, undefined, { cause: err }));
