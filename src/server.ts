@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { redactUrl } from './config/config.js';
 import { startEmbedded } from './db/embedded.js';
-import { migrate, pendingMigrations } from './db/migrate.js';
+import { migrate } from './db/migrate.js';
 import { withPoolClient } from './db/pool-client.js';
 import { logMaintenance, maintainPartitions } from './db/retention.js';
 import { Pipeline } from './pipeline/exporter.js';
@@ -189,10 +189,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       logger,
       readiness: {
         database: db.check,
-        migrations: async () => {
-          const pending = await withPoolClient(pool, pendingMigrations);
-          return pending.length === 0 ? undefined : `migrations pending: ${pending.join(', ')}`;
-        },
+        migrations: db.migrations,
         capacity: async () =>
           running.admission.bytesInFlight > SATURATED * config.maxInflightBytes ? 'saturated: in-flight bytes near --max-inflight-bytes' : undefined,
       },

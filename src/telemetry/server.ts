@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { pendingMigrations } from '../db/migrate.js';
 
 /** One readiness condition: ok, or why not. */
 export type Check = () => Promise<string | undefined>;
@@ -74,34 +75,42 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
 }
 
 /**
- * A readiness check that the database answers, on a connection of its own: with the writers'
- * pool exhausted by a busy but healthy database, the check must still pass.
+ * Readiness checks on a connection of their own: that the database answers, and that its migrations
+ * are current. With the writers' pool exhausted by a busy but healthy database, both must still pass.
  */
-export function databaseCheck(url: string, timeoutMs = 2000): { check: Check; close: () => Promise<void> } {
-  let client: pg.Client | undefined;
-  let running: Promise<string | undefined> | undefined;
+export function databaseCheck(url: string, timeoutMs = 2000): { check: Check; migrations: Check; close: () => Promise<void> } {
+  let client: Promise<pg.Client> | undefined;
   const drop = (): void => {
     const c = client;
     client = undefined;
-    void c?.end().catch(() => undefined);
+    void c?.then((open) => open.end()).catch(() => undefined);
   };
-  const probe = async (): Promise<string | undefined> => {
-    try {
-      if (!client) {
-        const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, application_name: 'otlp-pg readiness' });
-        c.on('error', drop);
-        client = c;
-        await c.connect();
-      }
-      await client.query('SELECT 1');
-      return undefined;
-    } catch (err) {
-      drop();
-      return `database unreachable: ${(err as Error).message}`;
-    }
+  const connected = (): Promise<pg.Client> =>
+    (client ??= (async () => {
+      const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, application_name: 'otlp-pg readiness' });
+      c.on('error', drop);
+      await c.connect();
+      return c;
+    })());
+  /** Each check runs once at a time (pg queues the two on the one connection); a failure drops it. */
+  const probe = (work: (c: pg.Client) => Promise<string | undefined>, failure: string): Check => {
+    let running: Promise<string | undefined> | undefined;
+    return () =>
+      (running ??= (async () => {
+        try {
+          return await work(await connected());
+        } catch (err) {
+          drop();
+          return `${failure}: ${(err as Error).message}`;
+        }
+      })().finally(() => (running = undefined)));
   };
   return {
-    check: () => (running ??= probe().finally(() => (running = undefined))),
+    check: probe(async (c) => void (await c.query('SELECT 1')), 'database unreachable'),
+    migrations: probe(async (c) => {
+      const pending = await pendingMigrations(c);
+      return pending.length === 0 ? undefined : `migrations pending: ${pending.join(', ')}`;
+    }, 'migrations unknown'),
     close: async () => drop(),
   };
 }

@@ -83,6 +83,23 @@ describe('WriterPool', () => {
     expect(await stored()).toEqual([]);
   });
 
+  it('gives up waiting for a connection after the pool\'s acquire timeout (--pool-acquire-timeout) and answers retryable', async () => {
+    const small = new pg.Pool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 100 });
+    const held = await small.connect();
+    try {
+      const { pending, outcomes } = batch(['waits']);
+      const w = new WriterPool(small, { concurrency: 1, statementTimeoutMs: 10_000, retryAfterMs: 1000, logger: pino({ level: 'silent' }), telemetry });
+      w.enqueue('traces', pending, scratchWrite(() => undefined));
+      const [answer] = await Promise.all(outcomes);
+      expect(answer).toBeInstanceOf(OtlpError);
+      expect((answer as OtlpError).kind).toBe('unavailable');
+      expect((answer as OtlpError).message).toMatch(/timeout exceeded when trying to connect/);
+    } finally {
+      held.release();
+      await small.end();
+    }
+  });
+
   it('drops a request already answered (its deadline passed) before writing, and writes the rest', async () => {
     await query(db.url, 'TRUNCATE scratch');
     const { pending, outcomes } = batch(['kept', 'expired']);
