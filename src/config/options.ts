@@ -62,7 +62,8 @@ export const OPTIONS = {
     flag: 'telemetry-endpoint',
     env: 'OTLP_PG_TELEMETRY_ENDPOINT',
     type: 'endpoint',
-    default: '127.0.0.1:8888',
+    // Not 8888, the Collector's own metrics port: the two run side by side on one host.
+    default: '127.0.0.1:8890',
     help: 'host:port for /metrics (Prometheus), /healthz and /readyz',
   },
   workers: {

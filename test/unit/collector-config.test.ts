@@ -59,6 +59,18 @@ describe('collector-config.yaml', () => {
     }
   });
 
+  it('runs beside otlp-pg on one host: no port of either, by default or in this file, is the other\'s', () => {
+    // The Collector's own listeners at their defaults (service::telemetry metrics, and the
+    // health_check, zpages and pprof extensions), plus the receivers this file configures.
+    const collectorDefaults = [8888, 13133, 55679, 1777];
+    const receivers = config.receivers?.otlp as { protocols: Record<string, { endpoint: string }> };
+    const collector = [...collectorDefaults, ...Object.values(receivers.protocols).map((p) => Number(p.endpoint.split(':').pop()))];
+    const endpoint = (key: 'grpcEndpoint' | 'httpEndpoint' | 'telemetryEndpoint'): number => Number(OPTIONS[key].default.split(':').pop());
+    const otlpPg = [endpoint('grpcEndpoint'), endpoint('httpEndpoint'), endpoint('telemetryEndpoint'), Number(OPTIONS.embeddedPort.default)];
+    expect(otlpPg.filter((port) => collector.includes(port))).toEqual([]);
+    expect(new Set(otlpPg).size).toBe(otlpPg.length);
+  });
+
   it('uses only keys its components define', () => {
     const sections = ['receivers', 'processors', 'exporters'] as const;
     const unknown = sections.flatMap((section) =>
