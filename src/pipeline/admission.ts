@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { OtlpError, type AdmissionLimit } from '../errors.js';
 
 export interface AdmissionOptions {
@@ -12,6 +13,8 @@ export interface AdmissionOptions {
   readonly minRequests: number;
   readonly retryAfterMs: number;
   readonly onRefused?: (limit: AdmissionLimit) => void;
+  /** Milliseconds on a monotonic clock; a test passes its own. */
+  readonly now?: () => number;
 }
 
 /** One request's place in flight, taken before its body is read. */
@@ -34,6 +37,12 @@ const FIRST_GUESS_REQUEST_BYTES = 64 * 1024;
  * for long, and a rate measured on tiny batches (mostly round trips) would overstate their delay.
  */
 const DELAY_FLOOR_BYTES = 1024 * 1024;
+/**
+ * A body still being read after this many times the delay bound is taken for stalled (a slow or
+ * hostile client), and stops counting towards the predicted delay. Under a flood, bodies being read
+ * count in full: it is how a burst of senders is held back before its bodies arrive.
+ */
+const STALLED_READS = 10;
 /** The commit rate follows the last seconds of batches: one batch moves it by (its duration / this). */
 const RATE_MEMORY_SECONDS = 2;
 
@@ -54,14 +63,22 @@ const RATE_MEMORY_SECONDS = 2;
 export class Admission {
   private bytes = 0;
   private requests = 0;
-  /** Places whose body is still being read, and so not yet charged. */
-  private reading = 0;
+  /**
+   * Places whose body is still being read, by when they entered (a Map keeps that order). A body
+   * stalled for long stops counting towards the predicted delay (STALLED_READS): a slow or hostile
+   * client must not make the server refuse everyone else.
+   */
+  private readonly reading = new Map<number, number>();
+  private nextPlace = 0;
+  private readonly now: () => number;
   private meanRequestBytes = FIRST_GUESS_REQUEST_BYTES;
   private requestsCharged = 0;
   private bytesPerSecond = FIRST_GUESS_BYTES_PER_SECOND;
   private measured = false;
 
-  constructor(private readonly options: AdmissionOptions) {}
+  constructor(private readonly options: AdmissionOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /** Takes a place for one request, or throws a retryable `overloaded` error naming the bound. */
   enter(): Place {
@@ -73,13 +90,14 @@ export class Admission {
       }
     }
     this.requests++;
-    this.reading++;
+    const id = this.nextPlace++;
+    this.reading.set(id, this.now());
     let charged = -1;
     let released = false;
     return {
       charge: (bytes) => {
         if (charged >= 0 || released) throw new Error('a place is charged once, before it is released');
-        this.reading--;
+        this.reading.delete(id);
         // A single request larger than the whole budget is let in when nothing else is charged.
         if (this.bytes + bytes > this.options.maxBytes && this.bytes > 0) {
           this.requests--;
@@ -94,7 +112,7 @@ export class Admission {
         if (released) return;
         released = true;
         this.requests--;
-        if (charged < 0) this.reading--;
+        if (charged < 0) this.reading.delete(id);
         else this.bytes -= charged;
       },
     };
@@ -126,9 +144,14 @@ export class Admission {
     return ((this.aheadBytes() + extraBytes) / this.bytesPerSecond) * 1000;
   }
 
-  /** The bytes in flight, with each body still being read counted at the mean request size. */
+  /** The bytes in flight, with each body being read (and not stalled) counted at the mean request size. */
   private aheadBytes(): number {
-    return this.bytes + this.reading * this.meanRequestBytes;
+    const stale = this.now() - STALLED_READS * this.options.maxQueueDelayMs;
+    for (const [id, since] of this.reading) {
+      if (since >= stale) break;
+      this.reading.delete(id);
+    }
+    return this.bytes + this.reading.size * this.meanRequestBytes;
   }
 
   get bytesInFlight(): number {

@@ -63,6 +63,23 @@ describe('Admission', () => {
     expect(refused).toEqual(['queue_delay']);
   });
 
+  it('stops counting a body still being read after ten times the delay bound: a stalled client does not shut the others out', () => {
+    let now = 0;
+    const { admission: a, refused } = admission({ now: () => now });
+    a.committed(1000 * U, 1, true);
+    a.enter().charge(200 * U); // the mean request: 200 ms
+    a.enter(); // reading, then stalled
+    expect(a.queueDelayMs()).toBe(400);
+    expect(() => a.enter()).toThrow(/over --max-queue-delay/); // 600 ms with itself
+    now = 5000; // not yet stalled
+    expect(a.queueDelayMs()).toBe(400);
+    now = 5001; // reading for longer than 10 × 500 ms
+    expect(a.queueDelayMs()).toBe(200);
+    a.enter();
+    expect(refused).toEqual(['queue_delay']);
+    expect(a.requestsInFlight).toBe(3); // the stalled one still holds its place
+  });
+
   it('learns the rate from batches that queued; one that did not can only raise it', () => {
     const { admission: a } = admission();
     a.committed(100 * U, 1, false); // a lone small batch: below the first guess, says nothing
