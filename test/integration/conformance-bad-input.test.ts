@@ -7,6 +7,7 @@ import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase, query } from '../helpers/database.js';
 import { grpcExport, httpPost, jsonToProtobuf, type GrpcAnswer, type HttpAnswer } from '../helpers/otlp.js';
 import { startTestServer } from '../helpers/server.js';
+import { decodeWire } from '../helpers/wire.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer;
@@ -126,13 +127,11 @@ describe('bad input: permanent errors with a google.rpc.Status body, and the ser
   ])('%s', async (_name, send, status, message) => {
     const res = await send();
     expect(res.status).toBe(status);
-    const body = res.headers.get('content-type')?.includes('protobuf') ? undefined : json(res);
-    if (body) {
-      expect(body.code).toBe(status === 413 ? 8 : 3);
-      expect(String(body.message)).toMatch(message);
-    } else {
-      expect(res.body.length).toBeGreaterThan(0); // a protobuf google.rpc.Status
-    }
+    // The google.rpc.Status in the request's encoding: JSON, or protobuf decoded here.
+    const body = res.headers.get('content-type')?.includes('protobuf') ? decodeWire('Status', res.body) : json(res);
+    expect(body.code).toBe(status === 413 ? 8 : 3);
+    expect(String(body.message)).toMatch(message);
+    expect(body.details ?? []).toEqual([]); // permanent: no RetryInfo
     await nextGoodRequestIsStored();
   }, 60_000);
 
@@ -245,6 +244,8 @@ describe('items that cannot be stored are refused alone (partial success)', () =
       jsonToProtobuf('traces', spans([{ name: 'partial-grpc' }, { name: 'partial-grpc-bad', traceId: '' }])),
     );
     expect(grpc.code).toBe(0);
-    expect(grpc.response?.length).toBeGreaterThan(0); // ExportTraceServiceResponse with partial_success
+    expect(decodeWire('ExportTraceServiceResponse', grpc.response ?? Buffer.alloc(0))).toEqual({
+      partial_success: { rejected_spans: 1, error_message: 'rejected 1 of 2 spans: trace_id must be 16 bytes and not all zero (1)' },
+    });
   });
 });
