@@ -81,10 +81,10 @@ export class Pipeline implements Exporter {
     const place = this.admission.enter();
     let used = false;
     return {
-      export: (body, decode) => {
+      export: (body, decode, options) => {
         if (used) throw new Error('an admitted request is exported once');
         used = true;
-        return this.exportAdmitted(signal, place, body, decode);
+        return this.exportAdmitted(signal, place, body, decode, options?.clientTimeoutMs);
       },
       cancel: () => {
         if (!used) place.release();
@@ -98,6 +98,7 @@ export class Pipeline implements Exporter {
     place: Place,
     body: Uint8Array,
     decode: (body: Uint8Array) => SignalRequests[S],
+    clientTimeoutMs: number | undefined,
   ): Promise<ExportResult> {
     const stage = this.stages[signal] as SignalStage<S, unknown>;
     const batcher = this.batchers.get(signal) as Batcher<unknown>;
@@ -138,7 +139,7 @@ export class Pipeline implements Exporter {
     committed.then(place.release, place.release);
 
     try {
-      await this.untilCommitted(committed, () => {
+      await this.untilCommitted(committed, clientTimeoutMs, () => {
         if (state !== 'queued') return false;
         state = 'expired';
         return true;
@@ -158,16 +159,20 @@ export class Pipeline implements Exporter {
   }
 
   /**
-   * Waits for the batch; at the request timeout, `expire` takes the request back if its batch has not
-   * started writing, and it is refused then. Otherwise the answer waits for the outcome: a request
-   * answered "retry" is never committed afterwards.
+   * Waits for the batch; at the request timeout (or the client's own deadline, if sooner), `expire`
+   * takes the request back if its batch has not started writing, and it is refused then. Otherwise
+   * the answer waits for the outcome: a request answered "retry" is never committed afterwards.
    */
-  private async untilCommitted(committed: Promise<void>, expire: () => boolean): Promise<void> {
+  private async untilCommitted(committed: Promise<void>, clientTimeoutMs: number | undefined, expire: () => boolean): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const ms = this.options.requestTimeoutMs;
+    const server = this.options.requestTimeoutMs;
+    const client = clientTimeoutMs !== undefined && clientTimeoutMs < server;
+    const ms = client ? Math.max(0, clientTimeoutMs) : server;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        if (expire()) reject(new OtlpError('timed_out', `not written within ${ms} ms; none of its rows were stored`, this.options.retryAfterMs));
+        if (!expire()) return;
+        const why = client ? `the client's deadline (${Math.round(ms)} ms) passed before it was written` : `not written within ${ms} ms`;
+        reject(new OtlpError('timed_out', `${why}; none of its rows were stored`, this.options.retryAfterMs));
       }, ms);
     });
     try {

@@ -19,6 +19,14 @@ export interface Exporter {
   admit<S extends Signal>(signal: S): Admitted<S>;
 }
 
+export interface ExportOptions {
+  /**
+   * The client's own deadline, in ms from now (gRPC sends one): past it, the client has given up, so
+   * a request not yet written is dropped like one past the server's --request-timeout.
+   */
+  readonly clientTimeoutMs?: number;
+}
+
 /** A request let in. Exactly one of its two methods is called. */
 export interface Admitted<S extends Signal> {
   /**
@@ -27,7 +35,7 @@ export interface Admitted<S extends Signal> {
    * against the in-flight bound while the request is held, and its digest identifies a retry of it.
    * `decode` turns it into the request.
    */
-  export(body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S]): Promise<ExportResult>;
+  export(body: Uint8Array, decode: (body: Uint8Array) => SignalRequests[S], options?: ExportOptions): Promise<ExportResult>;
   /** Gives the place back: the body could not be read. */
   cancel(): void;
 }

@@ -128,7 +128,11 @@ function exportHandler(
         admitted.cancel();
         return fail(invalidArgument(`an Export call carries exactly one request message, this one carried ${messages}`));
       }
-      admitted.export(message, (b) => decodeRequest(signal, b, 'protobuf')).then(
+      // The client's deadline (grpc-timeout): a request it has given up on is not written.
+      const deadline = call.getDeadline();
+      const at = deadline instanceof Date ? deadline.getTime() : deadline;
+      const clientTimeoutMs = Number.isFinite(at) ? at - Date.now() : undefined;
+      admitted.export(message, (b) => decodeRequest(signal, b, 'protobuf'), clientTimeoutMs === undefined ? {} : { clientTimeoutMs }).then(
         (result) => {
           answered = true;
           options.onAnswer?.(signal, 'success');

@@ -59,8 +59,8 @@ export interface GrpcAnswer {
   metadata?: grpc.Metadata;
 }
 
-/** One unary Export call with raw bytes, as any OTLP/gRPC client would make it. */
-export function grpcExport(port: number, signal: Signal, body: Uint8Array, options: grpc.ChannelOptions = {}): Promise<GrpcAnswer> {
+/** One unary Export call with raw bytes, as any OTLP/gRPC client would make it (with a deadline, if given: ms from now). */
+export function grpcExport(port: number, signal: Signal, body: Uint8Array, options: grpc.ChannelOptions = {}, deadlineMs?: number): Promise<GrpcAnswer> {
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), options);
   return new Promise((resolve) => {
     client.makeUnaryRequest(
@@ -68,6 +68,8 @@ export function grpcExport(port: number, signal: Signal, body: Uint8Array, optio
       (b: Buffer) => b,
       (b: Buffer) => b,
       Buffer.from(body),
+      new grpc.Metadata(),
+      deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs },
       (err, response) => {
         client.close();
         if (err) resolve({ code: err.code, details: err.details, metadata: err.metadata });

@@ -2,10 +2,12 @@
 // request answered "retry" is never committed afterwards. The one writer is held inside its transaction
 // by a lock the test owns (a trigger waits for it), so what is queued, written and answered is decided
 // by events, not by timing.
+import { status as grpcStatus } from '@grpc/grpc-js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase, query, until } from '../helpers/database.js';
+import { grpcExport, jsonToProtobuf } from '../helpers/otlp.js';
 import { sendOnce, spanRequest, succeeded, type Attempt } from '../helpers/sender.js';
 import { scrapeMetrics, startTestServer } from '../helpers/server.js';
 
@@ -97,6 +99,27 @@ describe('overload', () => {
     expect(m.get('otlp_pg_exporter_sent_spans_total')).toBe(2);
     expect(m.get('otlp_pg_inflight_requests')).toBe(0);
     expect(m.get('otlp_pg_inflight_bytes')).toBe(0);
+  });
+
+  it('a gRPC request whose own deadline passes while it waits for a writer is never written', async () => {
+    // The server's own timeout is far away: only the client's deadline can drop the request.
+    const s = (server = await startTestServer(db.url, { writers: '1', 'batch-spans': '2', 'max-queue-delay': '0', 'request-timeout': '10m' }));
+    await holdWriters();
+    const a = spanRequest(2);
+    const first = sendOnce('http/json', ports(s), a.body);
+    await writerBlocked();
+
+    const b = spanRequest(2);
+    const second = await grpcExport(s.grpc.port, 'traces', jsonToProtobuf('traces', b.body), {}, 300);
+    expect(second.code).toBe(grpcStatus.DEADLINE_EXCEEDED); // the client gave up
+    // The server drops it too: counted as a timeout, once its own timer has seen it.
+    await until(async () => (await scrapeMetrics(s)).get('otlp_pg_receiver_refused_spans_total{reason="timeout"}') === 2, 'the request dropped');
+
+    await releaseWriters();
+    expect(succeeded(await first)).toBe(true);
+    await until(async () => (await scrapeMetrics(s)).get('otlp_pg_exporter_queue_size') === 0, 'the writer idle');
+    expect(await storedOf(a.spanIds)).toBe(2);
+    expect(await storedOf(b.spanIds)).toBe(0);
   });
 
   it('sheds by predicted queue delay before any request has waited that long, and stores nothing it refused', async () => {
