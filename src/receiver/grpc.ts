@@ -2,14 +2,13 @@
 // service definitions come from proto/ (so the method paths are the spec's), but their (de)serializers are
 // replaced by the identity, and the request bytes go through the same decode stage as OTLP/HTTP.
 // With TLS files configured the port speaks only TLS; with tokens, every call's `authorization` metadata
-// is checked, and admission decided, before its message is read.
+// is checked, and admission decided, before its message is decoded.
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import http2 from 'node:http2';
 import { PROTO_DIR, decodeRequest, encodeExportResponse, encodeGrpcStatusDetails } from '../decode/index.js';
 import type { Signal } from '../decode/types.js';
-import { invalidArgument, outcomeOf, toOtlpError } from '../errors.js';
+import { outcomeOf, toOtlpError } from '../errors.js';
 import type { Admitted } from '../pipeline/types.js';
 import type { OtlpError } from '../errors.js';
 import { bearerAuthenticator, cleartextTokenWarning, type Authenticate } from './auth.js';
@@ -34,6 +33,8 @@ const SERVICES: readonly { readonly signal: Signal; readonly file: string; reado
   },
 ];
 
+const MAX_STREAMS_PER_CONNECTION = 100;
+
 export async function startGrpcReceiver(options: ReceiverOptions): Promise<Receiver> {
   const logger = options.logger.child({ receiver: 'grpc' });
   const credentials = await serverCredentials(options);
@@ -46,7 +47,10 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
   );
   // grpc-js answers RESOURCE_EXHAUSTED itself for a larger message, also when it only inflates past the
   // limit (its gzip decoder counts while inflating), before our handler sees a byte.
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxRequestBytes });
+  // grpc-js receives a whole message before the handler can refuse it, so the streams of one
+  // connection bound what a flood can make it buffer; 100 is HTTP/2's recommended minimum (RFC 9113
+  // §6.5.2), and clients queue further calls on their side.
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxRequestBytes, 'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION });
   for (const { signal, name } of SERVICES) {
     server.addService(passThroughService(definitions, name), {
       Export: exportHandler(signal, options, logger, authenticate),
@@ -80,84 +84,44 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
   };
 }
 
-/**
- * Export is unary, but it is served as a client stream, which is the same on the wire: grpc-js then
- * calls the handler when the headers arrive, before the message, so a caller refused (unauthenticated,
- * or by admission under load) is answered without its message being read or buffered.
- */
 function exportHandler(
   signal: Signal,
   options: ReceiverOptions,
   logger: ReceiverOptions['logger'],
   authenticate: Authenticate | undefined,
-): grpc.handleClientStreamingCall<Buffer, Buffer> {
+): grpc.handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
-    let answered = false;
     const fail = (err: unknown): void => {
-      if (answered) return;
-      answered = true;
       const e = toOtlpError(err);
       options.onAnswer?.(signal, outcomeOf(e.kind).reason);
       callback(statusOf(e, logger, call.getPeer()));
     };
+    // grpc-js has received the message already (it is under the size limit). Admitting at the
+    // headers, as a client-stream handler could, was tried: a refused call's unread message then
+    // held the connection's flow-control window, the calls let in could not receive theirs, and a
+    // flood of refusals stalled every call on the connection. Refusing here still keeps an
+    // unauthenticated or shed caller away from the decoder and the database.
     const [authorization] = call.metadata.get('authorization');
     const refused = authenticate?.(typeof authorization === 'string' ? authorization : undefined);
-    if (refused !== undefined) {
-      fail(refused);
-      return stopUpload(call);
-    }
+    if (refused !== undefined) return fail(refused);
+    // The client's deadline (grpc-timeout): a request it has given up on is not written.
+    const deadline = call.getDeadline();
+    const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    const clientTimeoutMs = Number.isFinite(at) ? at - Date.now() : undefined;
     let admitted: Admitted<Signal>;
     try {
       admitted = options.exporter.admit(signal);
     } catch (err) {
-      fail(err);
-      return stopUpload(call);
+      return fail(err);
     }
-
-    let message: Buffer | undefined;
-    let messages = 0;
-    call.on('data', (m: Buffer) => {
-      messages++;
-      message ??= m;
-    });
-    // The client went away, or its deadline passed, before the message was complete.
-    call.on('cancelled', () => admitted.cancel());
-    call.on('error', () => admitted.cancel());
-    call.on('end', () => {
-      if (message === undefined || messages !== 1) {
-        admitted.cancel();
-        return fail(invalidArgument(`an Export call carries exactly one request message, this one carried ${messages}`));
-      }
-      // The client's deadline (grpc-timeout): a request it has given up on is not written.
-      const deadline = call.getDeadline();
-      const at = deadline instanceof Date ? deadline.getTime() : deadline;
-      const clientTimeoutMs = Number.isFinite(at) ? at - Date.now() : undefined;
-      admitted.export(message, (b) => decodeRequest(signal, b, 'protobuf'), clientTimeoutMs === undefined ? {} : { clientTimeoutMs }).then(
-        (result) => {
-          answered = true;
-          options.onAnswer?.(signal, 'success');
-          callback(null, encodeExportResponse(signal, 'protobuf', result));
-        },
-        fail,
-      );
-    });
+    admitted.export(call.request, (b) => decodeRequest(signal, b, 'protobuf'), clientTimeoutMs === undefined ? {} : { clientTimeoutMs }).then(
+      (result) => {
+        options.onAnswer?.(signal, 'success');
+        callback(null, encodeExportResponse(signal, 'protobuf', result));
+      },
+      fail,
+    );
   };
-}
-
-/**
- * Asks the client to stop sending a message that was refused before it was read: after a complete
- * answer, RST_STREAM with NO_ERROR (RFC 9113 §8.1), as grpc-go does. Otherwise the client uploads the
- * whole message for nothing, and under a flood those uploads slow down the requests that were let in.
- * grpc-js does not expose the stream, so it is looked up where grpc-js 1.x keeps it; without it, the
- * client simply finishes sending.
- */
-function stopUpload(call: grpc.ServerReadableStream<Buffer, Buffer>): void {
-  const stream = (call as unknown as { call?: { stream?: Partial<http2.Http2Stream> } }).call?.stream;
-  if (typeof stream?.close !== 'function' || typeof stream.closed !== 'boolean') return;
-  // After the status has gone out: grpc-js writes it on this tick.
-  setImmediate(() => {
-    if (stream.closed === false) stream.close?.(http2.constants.NGHTTP2_NO_ERROR);
-  });
 }
 
 /**
@@ -201,8 +165,7 @@ function passThroughService(definitions: protoLoader.PackageDefinition, name: st
   return {
     Export: {
       path: method.path,
-      // A client stream: see exportHandler.
-      requestStream: true,
+      requestStream: method.requestStream,
       responseStream: method.responseStream,
       requestSerialize: identity,
       requestDeserialize: identity,
