@@ -28,6 +28,9 @@ export interface WriterPoolOptions {
   readonly onCommitted?: (bytes: number, busySeconds: number, saturated: boolean) => void;
 }
 
+/** What the writers need of a connection pool: `pg.Pool` is one; a unit test brings its own. */
+export type Connections = Pick<pg.Pool, 'connect'>;
+
 interface Task {
   run(): Promise<void>;
   abort(err: OtlpError): void;
@@ -47,7 +50,7 @@ export class WriterPool {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly pool: Connections,
     private readonly options: WriterPoolOptions,
   ) {}
 

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { grpcExport, httpPost, jsonToProtobuf } from './otlp.js';
+import { decodeWire } from './wire.js';
 
 export type Transport = 'http/json' | 'http/protobuf' | 'grpc';
 
@@ -13,6 +14,8 @@ export interface Attempt {
   readonly retryable: boolean;
   /** Retry-After seconds, or RetryInfo present (gRPC). */
   readonly hinted: boolean;
+  /** The hint itself, decoded: Retry-After in ms, or the RetryInfo delay of grpc-status-details-bin. */
+  readonly retryAfterMs?: number;
   readonly body: string;
 }
 
@@ -54,18 +57,41 @@ export function spanRequest(spans: number, service = 'load', attributeBytes = 32
 export async function sendOnce(transport: Transport, ports: { grpc: number; http: number }, body: unknown): Promise<Attempt> {
   if (transport === 'grpc') {
     const res = await grpcExport(ports.grpc, 'traces', jsonToProtobuf('traces', body), { 'grpc.max_send_message_length': 64 << 20 });
-    return { code: res.code, retryable: RETRYABLE_GRPC.has(res.code), hinted: (res.metadata?.get('grpc-status-details-bin').length ?? 0) > 0, body: res.details };
+    const details = res.metadata?.get('grpc-status-details-bin')[0];
+    return {
+      code: res.code,
+      retryable: RETRYABLE_GRPC.has(res.code),
+      hinted: details !== undefined,
+      ...(details === undefined ? {} : { retryAfterMs: retryInfoMs(details as Buffer) }),
+      body: res.details,
+    };
   }
   try {
     const proto = transport === 'http/protobuf';
     const res = await httpPost(ports.http, '/v1/traces', proto ? jsonToProtobuf('traces', body) : JSON.stringify(body), {
       'Content-Type': proto ? 'application/x-protobuf' : 'application/json',
     });
-    return { code: res.status, retryable: RETRYABLE_HTTP.has(res.status), hinted: res.headers.get('retry-after') !== null, body: res.body.toString() };
+    const after = res.headers.get('retry-after');
+    return {
+      code: res.status,
+      retryable: RETRYABLE_HTTP.has(res.status),
+      hinted: after !== null,
+      ...(after === null ? {} : { retryAfterMs: Number(after) * 1000 }),
+      body: res.body.toString(),
+    };
   } catch (err) {
     // Connection refused or reset: the server is not there (restarting); a client retries that.
     return { code: -1, retryable: true, hinted: false, body: (err as Error).message };
   }
+}
+
+/** The delay of the RetryInfo detail in a google.rpc.Status (undefined: it has none). */
+export function retryInfoMs(statusBytes: Uint8Array): number | undefined {
+  const details = (decodeWire('Status', statusBytes).details ?? []) as { type_url: string; value: Uint8Array }[];
+  const info = details.find((d) => d.type_url === 'type.googleapis.com/google.rpc.RetryInfo');
+  if (info === undefined) return undefined;
+  const delay = decodeWire('RetryInfo', info.value).retry_delay as { seconds: number; nanos: number } | null;
+  return delay === null ? undefined : delay.seconds * 1000 + delay.nanos / 1e6;
 }
 
 /**
