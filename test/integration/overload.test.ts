@@ -83,7 +83,7 @@ describe('overload', () => {
     const b = spanRequest(2);
     const second = await sendOnce('http/json', ports(s), b.body);
     expect(second.code).toBe(503);
-    expect(second.hinted).toBe(true);
+    expect(second.retryAfterMs).toBe(5000); // the server's hint, as Retry-After
     expect(second.body).toMatch(/not written within 500 ms; none of its rows were stored/);
     // The first's deadline passed before the second's, but its batch is being written: no timer answers it.
     expect(first.settled()).toBe(false);
@@ -169,7 +169,7 @@ describe('overload', () => {
     if (refused === undefined) throw new Error('500 requests in flight and none refused');
 
     expect(refused.attempt.code).toBe(503);
-    expect(refused.attempt.hinted).toBe(true);
+    expect(refused.attempt.retryAfterMs).toBe(5000);
     expect(refused.attempt.body).toMatch(/over --max-queue-delay/);
     // Refused on the prediction: what was in flight still fit the target, and nothing admitted had been answered.
     expect(refused.delayBefore * 1000).toBeLessThanOrEqual(TARGET_MS);
