@@ -1,12 +1,11 @@
 import type { ExportLogsServiceRequest, LogRecord } from '../decode/types.js';
 import { resourceRow, scopeRow } from './dictionary.js';
-import { fitsInt32, fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
+import { fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
 import type { LogRow, LogRows, Mapped, ResourceRow, ScopeRow } from './types.js';
 import { anyValueJson, attributesJson, storableString, takeReplaced } from './values.js';
 
 function logProblem(record: LogRecord): string | undefined {
   if (!fitsInt64(record.timeUnixNano) || !fitsInt64(record.observedTimeUnixNano)) return TIME_RANGE;
-  if (!fitsInt32(record.droppedAttributesCount)) return 'dropped_attributes_count must be below 2^31';
   return undefined;
 }
 

@@ -36,16 +36,15 @@ export class Rejections {
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
-const INT32_MAX = 2 ** 31 - 1;
 
-/** Nanosecond times are stored as bigint; uint64 values past int64 (year 2262) cannot be. */
+/**
+ * Whether a 64-bit value fits a bigint column. The one limit of the schema on OTLP's numbers
+ * (README "Schema"): a uint64 above 2^63−1 — a fixed64 time past 2262-04-11, a count — stored in a
+ * bigint column cannot be. uint32 counts are bigint columns, int32/sint32 integer ones, and the
+ * values nested in jsonb (event and exemplar times, int64 attributes) are kept as written.
+ */
 export function fitsInt64(n: bigint): boolean {
   return n <= INT64_MAX && n >= -INT64_MAX - 1n;
-}
-
-/** uint32 counts are stored as integer. */
-export function fitsInt32(n: number): boolean {
-  return n <= INT32_MAX;
 }
 
 /** A trace or span id: exactly `length` bytes, not all zero (W3C Trace Context). */

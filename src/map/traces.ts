@@ -1,6 +1,6 @@
 import type { ExportTraceServiceRequest, Span, SpanEvent, SpanLink } from '../decode/types.js';
 import { resourceRow, scopeRow } from './dictionary.js';
-import { fitsInt32, fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
+import { fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
 import type { Mapped, ResourceRow, ScopeRow, SpanRow, TraceRows, TraceSummary } from './types.js';
 import { attributesJson, hex, jsonString, storableString, takeReplaced } from './values.js';
 
@@ -12,11 +12,8 @@ function spanProblem(span: Span): string | undefined {
   if (!isValidId(span.traceId, 16)) return 'trace_id must be 16 bytes and not all zero';
   if (!isValidId(span.spanId, 8)) return 'span_id must be 8 bytes and not all zero';
   if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8) return 'parent_span_id must be empty or 8 bytes';
+  // Only the bigint columns limit: an event's time is kept in jsonb as its digits, whatever its value.
   if (!fitsInt64(span.startTimeUnixNano) || !fitsInt64(span.endTimeUnixNano)) return TIME_RANGE;
-  for (const e of span.events) if (!fitsInt64(e.timeUnixNano)) return TIME_RANGE;
-  if (![span.droppedAttributesCount, span.droppedEventsCount, span.droppedLinksCount].every(fitsInt32)) {
-    return 'dropped counts must be below 2^31';
-  }
   return undefined;
 }
 

@@ -76,7 +76,10 @@ export function optList(items: readonly string[]): FieldText {
 
 // ---- PostgreSQL text values (rows arrive as text: see cursor.ts)
 
-/** integer / bigint column text → number, for int32/uint32 fields. */
+/**
+ * integer / bigint column text → number, for the 32-bit fields (int32, sint32, uint32, fixed32: every
+ * value is exact as a number). uint32 counts are bigint columns, as integer stops at 2^31−1.
+ */
 export function int32Of(text: string | null | undefined): number {
   return text === null || text === undefined ? 0 : Number(text);
 }

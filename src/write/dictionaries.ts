@@ -31,7 +31,7 @@ export async function insertResources(client: pg.ClientBase, rows: Iterable<Reso
   if (fresh.length === 0) return [];
   await client.query(
     `INSERT INTO resources (resource_id, service_name, attributes, dropped_attributes_count, schema_url)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::integer[], $5::text[]) ORDER BY 1
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::bigint[], $5::text[]) ORDER BY 1
      ON CONFLICT (resource_id) DO NOTHING`,
     [
       fresh.map((r) => r.resourceId.toString()),
@@ -49,7 +49,7 @@ export async function insertScopes(client: pg.ClientBase, rows: Iterable<ScopeRo
   if (fresh.length === 0) return [];
   await client.query(
     `INSERT INTO scopes (scope_id, name, version, attributes, dropped_attributes_count, schema_url)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::integer[], $6::text[]) ORDER BY 1
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[], $5::bigint[], $6::text[]) ORDER BY 1
      ON CONFLICT (scope_id) DO NOTHING`,
     [
       fresh.map((r) => r.scopeId.toString()),

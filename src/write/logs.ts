@@ -33,7 +33,7 @@ export function writeLogs(c: CopyRowWriter, rows: LogRows): void {
     c.text(l.severityText);
     c.nullableJson(l.body);
     c.json(l.attributes);
-    c.int4(l.droppedAttributesCount);
+    c.int8(l.droppedAttributesCount); // uint32: a bigint column (migrations/0006)
     c.int8(l.flags);
     c.nullableBytea(l.traceId);
     c.nullableBytea(l.spanId);

@@ -52,11 +52,12 @@ export function writeSpans(c: CopyRowWriter, rows: TraceRows): void {
     c.int4(s.statusCode);
     c.text(s.statusMessage);
     c.json(s.attributes);
-    c.int4(s.droppedAttributesCount);
+    // uint32 counts: bigint columns (migrations/0006), so binary COPY sends them as int8.
+    c.int8(s.droppedAttributesCount);
     c.json(s.events);
-    c.int4(s.droppedEventsCount);
+    c.int8(s.droppedEventsCount);
     c.json(s.links);
-    c.int4(s.droppedLinksCount);
+    c.int8(s.droppedLinksCount);
     c.text(s.serviceName);
     c.int8(s.resourceId);
     c.int8(s.scopeId);

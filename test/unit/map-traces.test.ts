@@ -71,6 +71,25 @@ describe('mapTraces', () => {
     );
   });
 
+  it('keeps uint32 counts up to 2^32−1 and an event time past 2262, which jsonb holds (issue 12)', () => {
+    const max = 2 ** 32 - 1;
+    const out = mapTraces(
+      request(
+        span({
+          droppedAttributesCount: max,
+          droppedEventsCount: max,
+          droppedLinksCount: max,
+          events: [{ timeUnixNano: (1n << 64n) - 1n, name: 'e', attributes: [], droppedAttributesCount: max }],
+        }),
+      ),
+    );
+    expect(out.rejected).toBe(0);
+    expect(out.rows.spans[0]).toMatchObject({ droppedAttributesCount: max, droppedEventsCount: max, droppedLinksCount: max });
+    expect(out.rows.spans[0]?.events).toBe(
+      `[{"time_unix_nano":"18446744073709551615","name":"e","attributes":{},"dropped_attributes_count":${max}}]`,
+    );
+  });
+
   it('gives equal resources the same id whatever the attribute order', () => {
     const withResource = (...keys: string[]): ExportTraceServiceRequest => ({
       resourceSpans: [
