@@ -182,7 +182,7 @@ export const OPTIONS = {
     type: 'duration',
     default: '1h',
     min: 1000,
-    help: 'how long request digests are kept: a retry arriving later is stored again',
+    help: 'how long request digests are kept at least (they are pruned every 10 minutes): a retry arriving after that is stored again',
   },
   batchSpans: {
     flag: 'batch-spans',
