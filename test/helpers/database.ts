@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { until } from './poll.js';
 
 /**
  * A fresh, empty database on the test server, for one test file; dropped by the returned `drop`.
@@ -43,17 +44,7 @@ export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(url
   }
 }
 
-/** Between two looks at the state `until` waits for. */
-const POLL_MS = 20;
-
-/** Polls `check` until it holds; fails with `what` if it never does within `ms` (a generous bound, not a timing). */
-export async function until(check: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
+export { until };
 
 /**
  * Waits until the server's folder has merged every committed trace summary part into `traces`.

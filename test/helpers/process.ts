@@ -72,3 +72,32 @@ export async function startServerProcess(
   await server.waitFor('psql ');
   return server;
 }
+
+export interface Ports {
+  readonly grpc: number;
+  readonly http: number;
+  readonly telemetry: number;
+}
+
+/**
+ * `otlp-pg serve` as startServerProcess starts it, on ports the system picks (port 0), read back from
+ * its banner. A port found free beforehand can be taken by another socket before the server binds it
+ * (any outgoing connection's ephemeral port, say); one the server binds itself cannot.
+ */
+export async function startServerProcessOnFreePorts(databaseUrl: string, flags: readonly string[] = []): Promise<{ server: ServerProcess; ports: Ports }> {
+  const server = await startServerProcess(databaseUrl, { grpc: 0, http: 0, telemetry: 0 }, flags);
+  const out = server.output();
+  const port = (pattern: RegExp): number => {
+    const found = pattern.exec(out)?.[1];
+    if (found === undefined) throw new Error(`no ${String(pattern)} in the banner:\n${out}`);
+    return Number(found);
+  };
+  return {
+    server,
+    ports: {
+      grpc: port(/OTLP\/gRPC +[^\s]+:(\d+)/),
+      http: port(/OTLP\/HTTP +https?:\/\/[^\s]+:(\d+)/),
+      telemetry: port(/metrics +http:\/\/[^\s]+:(\d+)\/metrics/),
+    },
+  };
+}

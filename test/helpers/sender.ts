@@ -96,18 +96,20 @@ export function retryInfoMs(statusBytes: Uint8Array): number | undefined {
 
 /**
  * Sends until the request succeeds or fails permanently, waiting between tries as the server
- * hints (capped at `maxWaitMs`), for at most `deadline` (epoch ms). Returns every attempt.
+ * hints (capped at `maxWaitMs`), for at most `deadline` (epoch ms). Returns every attempt, and tells
+ * `onAttempt` of each as it comes.
  */
 export async function sendWithRetry(
   transport: Transport,
   ports: { grpc: number; http: number },
   body: unknown,
-  { maxWaitMs = 200, deadline = Date.now() + 60_000 } = {},
+  { maxWaitMs = 200, deadline = Date.now() + 60_000, onAttempt = (_a: Attempt): void => undefined } = {},
 ): Promise<Attempt[]> {
   const attempts: Attempt[] = [];
   for (;;) {
     const a = await sendOnce(transport, ports, body);
     attempts.push(a);
+    onAttempt(a);
     if (a.code === 0 || a.code === 200 || !a.retryable || Date.now() > deadline) return attempts;
     await new Promise((r) => setTimeout(r, maxWaitMs));
   }

@@ -27,7 +27,12 @@ export function telemetryUrl(server: RunningServer): string {
 
 /** The server's /metrics as series (name with labels) → value. */
 export async function scrapeMetrics(server: RunningServer): Promise<Map<string, number>> {
-  const text = await (await fetch(`${telemetryUrl(server)}/metrics`)).text();
+  return scrapeMetricsAt(telemetryUrl(server));
+}
+
+/** /metrics under `baseUrl` (a server in another process, say) as series (name with labels) → value. */
+export async function scrapeMetricsAt(baseUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line === '') continue;

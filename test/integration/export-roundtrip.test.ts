@@ -258,8 +258,10 @@ interface ExportRun {
   stderr: string;
 }
 
+let exportRuns = 0;
+
 async function exportTo(args: string[]): Promise<ExportRun> {
-  const file = path.join(dir, `export-${Math.random().toString(36).slice(2)}.jsonl`);
+  const file = path.join(dir, `export-${++exportRuns}.jsonl`);
   let stderr = '';
   const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stderr += chunk.toString();

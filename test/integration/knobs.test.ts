@@ -3,22 +3,26 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
-import { createTestDatabase, query, until } from '../helpers/database.js';
+import { createTestDatabase, query } from '../helpers/database.js';
+import { installWriterHold, type WriterHold } from '../helpers/hold-writers.js';
 import { httpPost } from '../helpers/otlp.js';
+import { until } from '../helpers/poll.js';
 import { sendOnce, spanRequest, succeeded } from '../helpers/sender.js';
 import { scrapeMetrics, startTestServer, telemetryUrl } from '../helpers/server.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer | undefined;
+let writers: WriterHold | undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase();
 });
 
 afterEach(async () => {
+  await writers?.remove();
+  writers = undefined;
   await server?.shutdown();
   server = undefined;
-  await query(db.url, 'DROP TRIGGER IF EXISTS slow_insert ON trace_spans');
 });
 
 afterAll(async () => {
@@ -39,10 +43,11 @@ async function poolBackends(): Promise<{ pid: number; backend_start: Date }[]> {
   return query(db.url, `SELECT pid, backend_start FROM pg_stat_activity WHERE application_name = 'otlp-pg' AND datname = current_database()`);
 }
 
-/** Every INSERT into trace_spans takes `seconds` (a trigger), so batches stay in flight. */
-async function slowInserts(seconds: number): Promise<void> {
-  await query(db.url, `CREATE OR REPLACE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(${seconds}); RETURN NULL; END $$`);
-  await query(db.url, 'CREATE TRIGGER slow_insert AFTER INSERT ON trace_spans FOR EACH STATEMENT EXECUTE FUNCTION slow_insert()');
+/** Batches of spans stay in flight, inside their transactions, until the test lets them go. */
+async function holdWriters(): Promise<WriterHold> {
+  writers ??= await installWriterHold(db.url);
+  await writers.hold();
+  return writers;
 }
 
 const T = () => String(BigInt(Date.now()) * 1_000_000n);
@@ -70,12 +75,20 @@ describe('batching knobs', () => {
   });
 
   it('--flush-interval holds a small request in the batcher until it passes', async () => {
-    const s = await start({ 'flush-interval': '1500' });
-    const req = spanRequest(3);
-    const answer = sendOnce('http/json', ports(s), req.body);
+    // Its longest (and no request timeout): the request waits in the batcher for as long as the test
+    // looks, and the shutdown's drain flushes it.
+    let s = await start({ 'flush-interval': '60s', 'request-timeout': '10m' });
+    const held = sendOnce('http/json', ports(s), spanRequest(3).body);
     await until(async () => (await scrape(s)).get('otlp_pg_batcher_buffered_rows{signal="traces"}') === 3, 'three rows buffered');
     expect((await scrape(s)).get('otlp_pg_batcher_buffered_bytes{signal="traces"}')).toBeGreaterThan(0);
-    expect(succeeded(await answer)).toBe(true);
+    expect((await scrape(s)).get('otlp_pg_exporter_batch_rows_count{signal="traces"}') ?? 0).toBe(0);
+    await s.shutdown();
+    expect(succeeded(await held)).toBe(true);
+
+    // A short one: the interval passing is all that sends a lone small request to the writers.
+    s = await start({ 'flush-interval': '100' });
+    expect(succeeded(await sendOnce('http/json', ports(s), spanRequest(3).body))).toBe(true);
+    expect((await scrape(s)).get('otlp_pg_exporter_batch_rows_sum{signal="traces"}')).toBe(3);
     expect((await scrape(s)).get('otlp_pg_batcher_buffered_rows{signal="traces"}')).toBe(0);
   });
 });
@@ -83,60 +96,81 @@ describe('batching knobs', () => {
 describe('pool knobs', () => {
   it('--writers caps concurrent batches; --pool-max caps connections in pg_stat_activity', async () => {
     const s = await start({ writers: '2', 'pool-max': '3', 'batch-spans': '5' });
-    await slowInserts(0.3);
-    let maxBackends = 0;
-    let maxInUse = 0;
-    const watch = setInterval(() => {
-      void poolBackends().then((b) => (maxBackends = Math.max(maxBackends, b.length)));
-      void scrape(s).then((m) => (maxInUse = Math.max(maxInUse, m.get('otlp_pg_pool_connections{state="in_use"}') ?? 0)));
-    }, 30);
-    await Promise.all(Array.from({ length: 8 }, () => sendOnce('grpc', ports(s), spanRequest(5).body)));
-    clearInterval(watch);
-    expect(maxInUse).toBe(2); // two writers busy at once, never more
-    expect(maxBackends).toBeGreaterThanOrEqual(2);
-    expect(maxBackends).toBeLessThanOrEqual(3);
+    const hold = await holdWriters();
+    const answers = Array.from({ length: 8 }, () => sendOnce('grpc', ports(s), spanRequest(5).body));
+    // Eight batches of one request each handed to the writers, and none can commit: as many are being
+    // written as ever will be at once.
+    await until(async () => (await scrape(s)).get('otlp_pg_exporter_queue_size') === 8, 'eight batches handed to the writers');
+    await until(async () => (await hold.waiting()) >= 2, 'two writers waiting for the lock');
+    expect((await scrape(s)).get('otlp_pg_pool_connections{state="in_use"}')).toBe(2); // two writers busy at once, never more
+    expect(await hold.waiting()).toBe(2);
+    const backends = (await poolBackends()).length;
+    expect(backends).toBeGreaterThanOrEqual(2);
+    expect(backends).toBeLessThanOrEqual(3);
+    await hold.release();
+    for (const a of await Promise.all(answers)) expect(succeeded(a)).toBe(true);
     expect((await scrape(s)).get('otlp_pg_exporter_queue_capacity')).toBe(2);
   });
 
   it('--pool-idle-timeout closes idle connections; --pool-min keeps some open', async () => {
-    let s = await start({ 'pool-idle-timeout': '200', writers: '3', 'pool-max': '3', 'batch-spans': '5' });
-    await slowInserts(0.2);
-    await Promise.all(Array.from({ length: 6 }, () => sendOnce('http/json', ports(s), spanRequest(5).body)));
+    const IDLE_MS = 200;
+    const flags = { 'pool-idle-timeout': String(IDLE_MS), writers: '3', 'pool-max': '3', 'batch-spans': '5' };
+    /** Three connections open at once (three writers held in their transactions), then all idle. */
+    const threeUsed = async (s: RunningServer): Promise<void> => {
+      const hold = await holdWriters();
+      const answers = Array.from({ length: 6 }, () => sendOnce('http/json', ports(s), spanRequest(5).body));
+      await hold.blocked(3);
+      await hold.release();
+      for (const a of await Promise.all(answers)) expect(succeeded(a)).toBe(true);
+    };
+
+    let s = await start(flags);
+    await threeUsed(s);
     await until(async () => (await poolBackends()).length === 0, 'idle connections closed');
     await s.shutdown();
 
-    s = await start({ 'pool-idle-timeout': '200', 'pool-min': '2', writers: '3', 'pool-max': '3', 'batch-spans': '5' });
-    await Promise.all(Array.from({ length: 6 }, () => sendOnce('http/json', ports(s), spanRequest(5).body)));
-    await new Promise((r) => setTimeout(r, 800));
-    expect((await poolBackends()).length).toBe(2);
+    s = await start({ ...flags, 'pool-min': '2' });
+    await threeUsed(s);
+    // The pool set each connection's idle timer when it gave the connection back, before the answers
+    // came. This process's timers of one duration fire in the order they were set, so this one fires
+    // after all of them, however late: by then the pool has closed every connection it was going to.
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const m = await scrape(s);
+    expect([m.get('otlp_pg_pool_connections{state="idle"}'), m.get('otlp_pg_pool_connections{state="in_use"}')]).toEqual([2, 0]);
+    await until(async () => (await poolBackends()).length === 2, 'the one connection above --pool-min gone from PostgreSQL');
   });
 
   it('--pool-max-lifetime replaces connections', async () => {
-    const s = await start({ 'pool-max-lifetime': '1s', 'pool-min': '1' });
-    await sendOnce('http/json', ports(s), spanRequest(2).body);
+    // --pool-min keeps the connection from idling out, so only its lifetime can end it.
+    const s = await start({ 'pool-max-lifetime': '1s', 'pool-min': '1', 'pool-idle-timeout': '10m' });
+    expect(succeeded(await sendOnce('http/json', ports(s), spanRequest(2).body))).toBe(true);
     const first = new Set((await poolBackends()).map((b) => b.pid));
     expect(first.size).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 1600));
-    await sendOnce('http/json', ports(s), spanRequest(2).body);
+    await until(async () => (await poolBackends()).every((b) => !first.has(b.pid)), 'the first connections closed at the end of their lifetime');
+    expect(succeeded(await sendOnce('http/json', ports(s), spanRequest(2).body))).toBe(true);
     const later = (await poolBackends()).map((b) => b.pid);
+    expect(later.length).toBeGreaterThan(0);
     expect(later.some((pid) => first.has(pid))).toBe(false);
   });
 
   it('readiness has a connection of its own: writers holding every pool connection is not "not ready"', async () => {
     // A pool checkout would give up after 100 ms here, so a check that borrowed the pool would fail.
     const s = await start({ writers: '1', 'pool-max': '1', 'pool-acquire-timeout': '100', 'batch-spans': '5' });
-    await slowInserts(1.5);
+    const hold = await holdWriters();
     const first = sendOnce('http/json', ports(s), spanRequest(5).body);
-    await until(async () => (await scrape(s)).get('otlp_pg_pool_connections{state="in_use"}') === 1, 'the one connection in use');
+    await hold.blocked(1);
+    expect((await scrape(s)).get('otlp_pg_pool_connections{state="in_use"}')).toBe(1);
     const ready = await fetch(`${telemetryUrl(s)}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ ready: true, failing: {} });
+    await hold.release();
     expect(succeeded(await first)).toBe(true);
   });
 
   it('--statement-timeout: a batch slower than it is answered retryable', async () => {
     const s = await start({ 'statement-timeout': '300' });
-    await slowInserts(1);
+    // Held until the statement timeout cancels it: nothing else can end the statement.
+    await holdWriters();
     const a = await sendOnce('http/json', ports(s), spanRequest(2).body);
     expect(a.code).toBe(503);
     expect(a.body).toMatch(/statement timeout/);
@@ -146,17 +180,27 @@ describe('pool knobs', () => {
 
 describe('memory and time bounds', () => {
   it('--max-inflight-bytes and --max-inflight-requests refuse as retryable past the bound', async () => {
-    let s = await start({ 'max-inflight-bytes': '4KiB', 'flush-interval': '800' });
+    // One request held in its transaction keeps its place and bytes; the next ones meet the bound.
+    let s = await start({ 'max-inflight-bytes': '4KiB' });
     expect((await scrape(s)).get('otlp_pg_inflight_bytes_capacity')).toBe(4096);
-    const bytes = await Promise.all(Array.from({ length: 6 }, () => sendOnce('http/json', ports(s), spanRequest(4).body)));
-    expect(bytes.filter((a) => a.code === 503 && a.hinted).length).toBeGreaterThan(0);
-    expect(bytes.some(succeeded)).toBe(true);
+    const hold = await holdWriters();
+    const first = sendOnce('http/json', ports(s), spanRequest(4).body); // about 3.7 kB
+    await hold.blocked(1);
+    const bytes = await Promise.all(Array.from({ length: 3 }, () => sendOnce('http/json', ports(s), spanRequest(4).body)));
+    expect(bytes.map((a) => [a.code, a.hinted])).toEqual([[503, true], [503, true], [503, true]]);
+    expect(bytes[0]?.body).toMatch(/max-inflight-bytes/);
+    await hold.release();
+    expect(succeeded(await first)).toBe(true);
     await s.shutdown();
 
-    s = await start({ 'max-inflight-requests': '1', 'flush-interval': '800' });
-    const requests = await Promise.all(Array.from({ length: 3 }, () => sendOnce('grpc', ports(s), spanRequest(1).body)));
-    expect(requests.filter(succeeded)).toHaveLength(1);
-    expect(requests.filter((a) => a.code === 14 && a.hinted)).toHaveLength(2);
+    s = await start({ 'max-inflight-requests': '1' });
+    await hold.hold();
+    const only = sendOnce('grpc', ports(s), spanRequest(1).body);
+    await hold.blocked(1);
+    const requests = await Promise.all(Array.from({ length: 2 }, () => sendOnce('grpc', ports(s), spanRequest(1).body)));
+    expect(requests.map((a) => [a.code, a.hinted])).toEqual([[14, true], [14, true]]);
+    await hold.release();
+    expect(succeeded(await only)).toBe(true);
   });
 
 });

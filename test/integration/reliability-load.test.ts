@@ -1,12 +1,9 @@
-// Acceptance (issue 5): overload and SIGTERM under load, against otlp-pg as its own process.
-// Overload: senders far above capacity for a bounded time; the server's peak RSS follows the memory
-// model, every refusal is retryable with Retry-After/RetryInfo, and what is stored is exactly what was
-// answered success.
-// SIGTERM: every request answered success is in the database; the process exits 0 in time.
+// Acceptance (issue 5): overload, against otlp-pg as its own process. Senders far above capacity; the
+// server's peak RSS follows the memory model, every refusal is retryable with Retry-After/RetryInfo, and
+// what is stored is exactly what was answered success. (SIGTERM under load: shutdown.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, query } from '../helpers/database.js';
-import { freePort } from '../helpers/ports.js';
-import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { startServerProcessOnFreePorts, type ServerProcess } from '../helpers/process.js';
 import { sendOnce, spanRequest, succeeded, type Attempt, type Transport } from '../helpers/sender.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -30,11 +27,11 @@ interface Outcome {
   attempt: Attempt;
 }
 
-/** `senders` clients sending fresh requests back to back (no retries) until `until`. */
+/** `senders` clients sending fresh requests back to back (no retries) until the outcomes so far are `enough`. */
 async function flood(
   ports: { grpc: number; http: number },
   senders: number,
-  until: () => boolean,
+  enough: (outcomes: readonly Outcome[]) => boolean,
   spansPerRequest: number,
   service: string,
 ): Promise<Outcome[]> {
@@ -42,7 +39,7 @@ async function flood(
   const transports: Transport[] = ['http/protobuf', 'grpc', 'http/json'];
   await Promise.all(
     Array.from({ length: senders }, async (_, s) => {
-      for (let i = 0; !until(); i++) {
+      for (let i = 0; !enough(outcomes); i++) {
         const req = spanRequest(spansPerRequest, service, 200);
         const attempt = await sendOnce(transports[(s + i) % 3] as Transport, ports, req.body);
         outcomes.push({ spanIds: req.spanIds, attempt });
@@ -59,21 +56,19 @@ async function storedSpanIds(service: string): Promise<Set<string>> {
 
 describe('overload', () => {
   it('sheds with retryable answers before decoding, stores exactly what it acknowledged, and holds memory to the model', async () => {
-    const ports = { grpc: await freePort(), http: await freePort(), telemetry: await freePort() };
     // A deliberately small server: one writer, an 8 MiB in-flight bound, and no queue-delay bound, so
     // the byte bound is what refuses (the delay bound is tested in overload.test.ts).
     const bound = 8 * MiB;
-    const server = await startServerProcess(db.url, ports, ['--writers', '1', '--max-inflight-bytes', '8MiB', '--max-queue-delay', '0', '--request-timeout', '2s', '--log-level', 'error']);
+    const { server, ports } = await startServerProcessOnFreePorts(db.url, ['--writers', '1', '--max-inflight-bytes', '8MiB', '--max-queue-delay', '0', '--request-timeout', '2s', '--log-level', 'error']);
     servers.push(server);
     const baseline = server.peakRss();
 
-    const end = Date.now() + 8000;
-    const outcomes = await flood(ports, 48, () => Date.now() > end, 200, 'overload');
+    // As much work on any machine, however long it takes there: the flood goes on until both hundreds
+    // of requests were stored and a hundred shed (in about 8 s here, it sees some 400 stored).
+    const outcomes = await flood(ports, 48, (sofar) => sofar.filter((o) => succeeded(o.attempt)).length >= 300 && sofar.filter((o) => !succeeded(o.attempt)).length >= 100, 200, 'overload');
 
     const ok = outcomes.filter((o) => succeeded(o.attempt));
     const refused = outcomes.filter((o) => !succeeded(o.attempt));
-    expect(ok.length).toBeGreaterThan(0);
-    expect(refused.length).toBeGreaterThan(0); // far above capacity: some load was shed
     expect(refused.every((o) => o.attempt.retryable && o.attempt.hinted)).toBe(true);
     expect(new Set(refused.map((o) => o.attempt.code))).toSatisfy((codes: Set<number>) => [...codes].every((c) => c === 503 || c === 14));
 
@@ -100,32 +95,5 @@ describe('overload', () => {
     // between collections under this much traffic. Measured here at about 115 MiB over the baseline.
     const peak = server.peakRss();
     expect(peak - baseline).toBeLessThan(2 * bound + GC_SLACK);
-  });
-});
-
-describe('SIGTERM under load', () => {
-  it('keeps every success, refuses the rest as retryable, and exits 0 within the deadline', async () => {
-    const ports = { grpc: await freePort(), http: await freePort() };
-    const server = await startServerProcess(db.url, ports, ['--shutdown-timeout', '5s', '--log-level', 'error']);
-    servers.push(server);
-
-    let stopped = false;
-    const load = flood(ports, 12, () => stopped, 50, 'sigterm');
-    await new Promise((r) => setTimeout(r, 1500));
-    const signalled = Date.now();
-    const exit = server.stop();
-    const code = await exit;
-    const took = Date.now() - signalled;
-    stopped = true;
-    const outcomes = await load;
-
-    expect(code).toBe(0);
-    expect(took).toBeLessThan(5000 + 3000); // the shutdown deadline, plus process exit
-    const ok = outcomes.filter((o) => succeeded(o.attempt));
-    expect(ok.length).toBeGreaterThan(0);
-    // After the signal, answers are success, retryable, or no answer (connection refused).
-    expect(outcomes.filter((o) => !succeeded(o.attempt)).every((o) => o.attempt.retryable)).toBe(true);
-    const stored = await storedSpanIds('sigterm');
-    expect(ok.flatMap((o) => o.spanIds).filter((id) => !stored.has(id))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // Acceptance (issue 5, outage): a sender that retries as the specification says streams N spans;
-// PostgreSQL is stopped for several seconds mid-stream and started again. Afterwards the database
-// holds every span exactly once, and every answer was success or retryable, never permanent.
+// PostgreSQL is stopped mid-stream, kept down until every sender is retrying, and started again.
+// Afterwards the database holds every span exactly once, and every answer was success or retryable,
+// never permanent.
 // /readyz follows the database down and up, and ingestion resumes with no restart of otlp-pg.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbedded, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import type { RunningServer } from '../../src/server.js';
 import { query } from '../helpers/database.js';
+import { until } from '../helpers/poll.js';
 import { freePort } from '../helpers/ports.js';
 import { sendWithRetry, spanRequest, succeeded, type Attempt, type Transport } from '../helpers/sender.js';
 import { startTestServer, telemetryUrl } from '../helpers/server.js';
@@ -42,29 +44,47 @@ async function readyz(): Promise<number> {
   return (await fetch(`${telemetryUrl(server)}/readyz`)).status;
 }
 
+/** A refusal otlp-pg itself gave (not a connection the client could not make). */
+const isOurs = (a: Attempt): boolean => a.code === 503 || (a.code === 14 && /database|otlp-pg|committed/.test(a.body));
+
 describe('PostgreSQL stopped mid-stream', () => {
   it('loses nothing, stores nothing twice, and answers only success or retryable', async () => {
     const ports = { grpc: server.grpc.port, http: server.http.port };
     const transports: Transport[] = ['http/json', 'http/protobuf', 'grpc'];
     const requests = Array.from({ length: 240 }, () => spanRequest(10, 'outage', 16));
     const attempts: Attempt[][] = [];
+    // The second half of the stream waits for the outage, so the outage lands mid-stream on any
+    // machine; the first half is still going when the database stops.
+    const SECOND_HALF = requests.length / 2;
+    let outageBegun!: () => void;
+    const outage = new Promise<void>((resolve) => (outageBegun = resolve));
+    /** Senders that otlp-pg has told, during the outage, to come back later. */
+    const refusedDuringOutage = new Set<number>();
+    let down = false;
     let next = 0;
     const senders = Array.from({ length: 6 }, async (_, s) => {
       while (next < requests.length) {
         const i = next++;
-        attempts[i] = await sendWithRetry(transports[(s + i) % 3] as Transport, ports, (requests[i] as { body: unknown }).body, { maxWaitMs: 250 });
-        await new Promise((r) => setTimeout(r, 20)); // a steady stream, so the outage lands mid-way
+        if (i >= SECOND_HALF) await outage;
+        attempts[i] = await sendWithRetry(transports[(s + i) % 3] as Transport, ports, (requests[i] as { body: unknown }).body, {
+          maxWaitMs: 250,
+          deadline: Number.POSITIVE_INFINITY, // the test's own timeout bounds it
+          onAttempt: (a) => {
+            if (down && isOurs(a)) refusedDuringOutage.add(s);
+          },
+        });
       }
     });
 
-    // Let the stream start, then take the database away for a few seconds.
-    while (next < 60) await new Promise((r) => setTimeout(r, 20));
+    await until(() => next >= 60, 'a quarter of the stream sent');
     expect(await readyz()).toBe(200);
     await db?.stop();
     db = undefined;
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await readyz()).toBe(503);
-    await new Promise((r) => setTimeout(r, 2500));
+    down = true;
+    outageBegun();
+    await until(async () => (await readyz()) === 503, '/readyz following the database down');
+    // Down until every sender has been told to retry: each is then in the middle of a retry when it comes back.
+    await until(() => refusedDuringOutage.size === 6, 'every sender refused by otlp-pg during the outage');
     db = await startEmbedded({ dataDir, port: pgPort, logger });
     await Promise.all(senders);
 
@@ -75,7 +95,7 @@ describe('PostgreSQL stopped mid-stream', () => {
     expect(refusals.length).toBeGreaterThan(0);
     expect(refusals.every((a) => a.retryable)).toBe(true);
     // otlp-pg's own refusals carry a retry hint; a connection the client could not make has none.
-    const ours = refusals.filter((a) => a.code === 503 || (a.code === 14 && /database|otlp-pg|committed/.test(a.body)));
+    const ours = refusals.filter(isOurs);
     expect(ours.length).toBeGreaterThan(0);
     expect(ours.every((a) => a.hinted)).toBe(true);
 
@@ -84,6 +104,6 @@ describe('PostgreSQL stopped mid-stream', () => {
       `SELECT count(*) AS total, count(DISTINCT span_id) AS distinct FROM trace_spans WHERE service_name = 'outage'`,
     );
     expect(counts).toEqual({ total: '2400', distinct: '2400' });
-    expect(await readyz()).toBe(200);
+    await until(async () => (await readyz()) === 200, '/readyz following the database up');
   });
 });

@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, query } from '../helpers/database.js';
-import { freePort } from '../helpers/ports.js';
-import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { until } from '../helpers/poll.js';
+import { startServerProcessOnFreePorts, type ServerProcess } from '../helpers/process.js';
 import { sendOnce, spanRequest, succeeded, type Transport } from '../helpers/sender.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -28,14 +28,6 @@ function workerPids(primary: number): number[] {
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
-async function until(check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function sendMany(ports: { grpc: number; http: number }, n: number): Promise<string[]> {
   const transports: Transport[] = ['grpc', 'http/protobuf', 'http/json'];
   const ids: string[] = [];
@@ -51,8 +43,9 @@ async function sendMany(ports: { grpc: number; http: number }, n: number): Promi
 
 describe('--workers 2', () => {
   it('stores everything sent over both transports, and replaces a killed worker', async () => {
-    const ports = { grpc: await freePort(), http: await freePort(), telemetry: await freePort() };
-    server = await startServerProcess(db.url, ports, ['--workers', '2']);
+    const started = await startServerProcessOnFreePorts(db.url, ['--workers', '2']);
+    server = started.server;
+    const ports = started.ports;
     expect(server.output()).toContain('(2 workers)');
     const pid = server.child.pid as number;
     expect(workerPids(pid)).toHaveLength(2);
@@ -69,8 +62,8 @@ describe('--workers 2', () => {
     await until(() => {
       const pids = workerPids(pid);
       return pids.length === 2 && !pids.includes(victim as number);
-    });
-    await until(async () => (await fetch(`http://127.0.0.1:${ports.telemetry}/readyz`)).status === 200);
+    }, 'the killed worker replaced');
+    await until(async () => (await fetch(`http://127.0.0.1:${ports.telemetry}/readyz`)).status === 200, '/readyz with both workers running');
 
     const after = await sendMany(ports, 30);
     expect(await stored(after)).toBe(String(after.length));
