@@ -48,6 +48,8 @@ export class WriterPool {
   private busySince: bigint | undefined;
   private busyNs = 0n;
   private idleWaiters: (() => void)[] = [];
+  /** Set by abort(): the answer for the batches whose connections it cut. */
+  private aborted: OtlpError | undefined;
 
   constructor(
     private readonly pool: Connections,
@@ -82,6 +84,7 @@ export class WriterPool {
    * transactions then roll back and are answered retryable. For a shutdown that ran out of time.
    */
   abort(err: OtlpError): void {
+    this.aborted = err;
     for (const task of this.queue.splice(0)) task.abort(err);
     for (const client of this.writing) void client.end().catch(() => undefined);
   }
@@ -146,7 +149,10 @@ export class WriterPool {
     } catch (err) {
       const message = (err as Error).message;
       const failure = classifyDbError(err);
-      if (failure === 'retryable') {
+      if (this.aborted !== undefined) {
+        // Its connection was cut on purpose: say why, rather than what the cut looked like.
+        this.fail(signal, batch, this.aborted);
+      } else if (failure === 'retryable') {
         logger.warn({ err: message, signal, requests: batch.length }, 'batch failed, answering retryable');
         this.fail(signal, batch, unavailable(`database unavailable: ${message}`, this.options.retryAfterMs, err));
       } else if (batch.length === 1 && failure === 'bug') {
