@@ -32,6 +32,8 @@ type ContentCoding = 'identity' | 'gzip' | 'deflate';
 
 /** How long a refused body may keep arriving (discarded) before the connection is cut; see drainThenClose. */
 const LINGER_MS = 1000;
+/** Longer than the idle timeout of the HTTP clients exporters use (Go's 90 s the longest). */
+const IDLE_KEEP_ALIVE_MS = 120_000;
 
 const gzip = promisify(zlib.gzip);
 
@@ -76,6 +78,10 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
     });
   }
 
+  // An idle keep-alive connection is closed by the client, never by us: a client that reuses one just
+  // as the server closes it sees its request reset (Node's own 5 s would race Node agents' 5 s and
+  // undici's 4 s, and cut Go clients, which keep idle connections for 90 s, every 5 s).
+  server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -186,7 +186,7 @@ describe('HTTP receiver: export', () => {
     expect(json(refused)).toHaveProperty('partialSuccess');
   });
 
-  it('keeps the connection alive between requests', async () => {
+  it('keeps the connection alive between requests, and tells clients it stays open when idle for 120 s', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const sockets = new Set<unknown>();
@@ -195,6 +195,8 @@ describe('HTTP receiver: export', () => {
           const req = http.request(
             { host: receiver.host, port: receiver.port, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': 'application/json' } },
             (res) => {
+              // Longer than clients keep an idle connection, so the client closes it first (no reset race).
+              expect(res.headers['keep-alive']).toBe('timeout=120');
               sockets.add(req.socket);
               res.resume().on('end', resolve);
             },
