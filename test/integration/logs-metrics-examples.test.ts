@@ -63,7 +63,7 @@ describe('the upstream logs examples', () => {
           'map.attribute': { 'some.map.key': 'some value' },
         },
         attributes_text: expect.stringContaining('"int.attribute": 10,'),
-        dropped_attributes_count: 0,
+        dropped_attributes_count: '0',
         flags: '0',
         trace_id: '5b8efff798038103d269b633813fc60c',
         span_id: 'eee19b7ec3c1b174',

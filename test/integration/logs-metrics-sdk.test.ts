@@ -98,7 +98,7 @@ describe.each(Object.keys(logExporters))('logs over %s', (protocol) => {
         severity_text: r.severityText ?? '',
         body: r.body,
         attributes: r.attributes,
-        dropped_attributes_count: r.droppedAttributesCount,
+        dropped_attributes_count: String(r.droppedAttributesCount),
         // Records emitted outside any span have no trace context: NULL, not a refusal.
         trace_id: r.spanContext?.traceId ?? null,
         span_id: r.spanContext?.spanId ?? null,

@@ -96,9 +96,10 @@ interface SpanDbRow {
   attributes: Record<string, unknown>;
   events: { time_unix_nano: string; name: string; attributes: Record<string, unknown>; dropped_attributes_count: number }[];
   links: { trace_id: string; span_id: string; trace_state: string; flags: number; attributes: Record<string, unknown> }[];
-  dropped_attributes_count: number;
-  dropped_events_count: number;
-  dropped_links_count: number;
+  // bigint columns (uint32 counts do not fit integer), which node-postgres returns as strings
+  dropped_attributes_count: string;
+  dropped_events_count: string;
+  dropped_links_count: string;
   service_name: string;
   resource_attributes: Record<string, unknown>;
   resource_schema_url: string;
@@ -150,9 +151,9 @@ describe.each(Object.keys(exporters))('traces over %s', (protocol) => {
       // W3C trace flags, plus "has is_remote" (0x100): the SDK knows whether the parent is remote.
       expect(Number(row.flags)).toBe(span.spanContext().traceFlags | 0x100);
       expect(row.attributes).toEqual(span.attributes);
-      expect(row.dropped_attributes_count).toBe(span.droppedAttributesCount);
-      expect(row.dropped_events_count).toBe(span.droppedEventsCount);
-      expect(row.dropped_links_count).toBe(span.droppedLinksCount);
+      expect(row.dropped_attributes_count).toBe(String(span.droppedAttributesCount));
+      expect(row.dropped_events_count).toBe(String(span.droppedEventsCount));
+      expect(row.dropped_links_count).toBe(String(span.droppedLinksCount));
       expect(row.events).toEqual(
         span.events.map((e) => ({
           time_unix_nano: nanos(e.time),
