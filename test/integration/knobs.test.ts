@@ -155,7 +155,11 @@ describe('pool knobs', () => {
 
   it('readiness has a connection of its own: writers holding every pool connection is not "not ready"', async () => {
     // A pool checkout would give up after 100 ms here, so a check that borrowed the pool would fail.
-    const s = await start({ writers: '1', 'pool-max': '1', 'pool-acquire-timeout': '100', 'batch-spans': '5' });
+    const s = await start({ writers: '1', 'pool-max': '1', 'pool-min': '1', 'pool-acquire-timeout': '100', 'batch-spans': '5' });
+    // The one connection is opened first: on a loaded machine connecting alone can take longer than
+    // the 100 ms a checkout is given (the batch is then refused as retryable), and a held batch that
+    // never got its connection would never reach the lock. pool-min keeps the connection open.
+    await until(async () => succeeded(await sendOnce('http/json', ports(s), spanRequest(5).body)), 'a batch committed on the pool\'s one connection');
     const hold = await holdWriters();
     const first = sendOnce('http/json', ports(s), spanRequest(5).body);
     await hold.blocked(1);

@@ -12,8 +12,10 @@ let server: RunningServer;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  // One slow flush and a large batch, so every request of the test lands in the same batch.
-  server = await startTestServer(db.url, { 'flush-interval': '500', 'batch-spans': '100000' });
+  // Every request of the test lands in the same batch whatever the order or pace of arrival: the
+  // batch is full (45 good spans and 3 poisoned) exactly when the last of them arrives, and no flush
+  // timer runs out before that.
+  server = await startTestServer(db.url, { 'flush-interval': '60s', 'batch-spans': '48' });
   // A rule the database enforces and otlp-pg knows nothing of: the kind of refusal (a check, a
   // trigger, a type limit) that only PostgreSQL can make, after the rows were sent.
   await query(db.url, `ALTER TABLE trace_spans ADD CONSTRAINT poison_test CHECK (name <> 'poison')`);

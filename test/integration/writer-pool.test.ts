@@ -9,6 +9,7 @@ import { WriterPool, type BatchWrite } from '../../src/pipeline/writer-pool.js';
 import { createTelemetry } from '../../src/telemetry/metrics.js';
 import { classifyDbError } from '../../src/write/db-errors.js';
 import { createTestDatabase, query } from '../helpers/database.js';
+import { until } from '../helpers/poll.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
@@ -85,7 +86,10 @@ describe('WriterPool', () => {
 
   it('gives up waiting for a connection after the pool\'s acquire timeout (--pool-acquire-timeout) and answers retryable', async () => {
     const small = new pg.Pool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 100 });
-    const held = await small.connect();
+    // Opening the one connection may itself take longer than 100 ms on a loaded machine: try again.
+    let opened: pg.PoolClient | undefined;
+    await until(async () => (opened = await small.connect().catch(() => undefined)) !== undefined, 'the pool\'s one connection open');
+    const held = opened as pg.PoolClient;
     try {
       const { pending, outcomes } = batch(['waits']);
       const w = new WriterPool(small, { concurrency: 1, statementTimeoutMs: 10_000, retryAfterMs: 1000, logger: pino({ level: 'silent' }), telemetry });
