@@ -5,10 +5,16 @@
 const POLL_MS = 10;
 
 /**
- * Polls `check` until it holds. The bound only names what never came, so it is as long as a test may
- * run (vitest's testTimeout): a state that comes late is still a pass.
+ * As long as a state may take to come: a little under vitest's testTimeout, so that what never came
+ * is named rather than the test timing out.
  */
-export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+export const PATIENCE_MS = 170_000;
+
+/**
+ * Polls `check` until it holds. The bound only names what never came: a state that comes late is
+ * still a pass.
+ */
+export async function until(check: () => boolean | Promise<boolean>, what: string, ms = PATIENCE_MS): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`never came: ${what}`);

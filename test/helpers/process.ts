@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { packageRoot } from '../../src/package-root.js';
+import { PATIENCE_MS } from './poll.js';
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -34,7 +35,7 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Se
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
     },
-    waitFor: async (text, ms = 60_000) => {
+    waitFor: async (text, ms = PATIENCE_MS) => {
       const until = Date.now() + ms;
       while (!out.includes(text)) {
         if (Date.now() > until || child.exitCode !== null) throw new Error(`"${text}" not seen; output:\n${out}`);

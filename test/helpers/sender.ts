@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { grpcExport, httpPost, jsonToProtobuf } from './otlp.js';
 import { decodeWire } from './wire.js';
+import { PATIENCE_MS } from './poll.js';
 
 export type Transport = 'http/json' | 'http/protobuf' | 'grpc';
 
@@ -103,7 +104,7 @@ export async function sendWithRetry(
   transport: Transport,
   ports: { grpc: number; http: number },
   body: unknown,
-  { maxWaitMs = 200, deadline = Date.now() + 60_000, onAttempt = (_a: Attempt): void => undefined } = {},
+  { maxWaitMs = 200, deadline = Date.now() + PATIENCE_MS, onAttempt = (_a: Attempt): void => undefined } = {},
 ): Promise<Attempt[]> {
   const attempts: Attempt[] = [];
   for (;;) {

@@ -76,7 +76,7 @@ describe('otlp-pg serve on an embedded PostgreSQL', () => {
     } finally {
       silent.close();
     }
-  }, 30_000);
+  });
 
   it('prints every option with its default on --help, and names bad values by their key', async () => {
     const help = runCli(['--help']);
