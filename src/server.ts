@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { redactUrl } from './config/config.js';
 import { startEmbedded } from './db/embedded.js';
+import { HeadMemo } from './decode/index.js';
 import { migrate } from './db/migrate.js';
 import { withPoolClient } from './db/pool-client.js';
 import { logMaintenance, maintainPartitions } from './db/retention.js';
@@ -180,7 +181,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   });
 
   const db = databaseCheck(database.url);
-  const receiverOptions = { maxRequestBytes: config.maxRequestBytes, exporter: running, logger, onAnswer: telemetry.requestAnswered, authTokens: config.authTokens, tls: config.tlsCert === '' ? undefined : { certFile: config.tlsCert, keyFile: config.tlsKey, clientCaFile: config.tlsClientCa === '' ? undefined : config.tlsClientCa } };
+  const receiverOptions = { heads: new HeadMemo(), maxRequestBytes: config.maxRequestBytes, exporter: running, logger, onAnswer: telemetry.requestAnswered, authTokens: config.authTokens, tls: config.tlsCert === '' ? undefined : { certFile: config.tlsCert, keyFile: config.tlsKey, clientCaFile: config.tlsClientCa === '' ? undefined : config.tlsClientCa } };
   const started: { grpc?: Receiver; http?: Receiver; telemetry?: TelemetryServer } = {};
   try {
     if (primary) started.telemetry = await startTelemetryServer({

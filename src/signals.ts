@@ -1,4 +1,5 @@
 import type { Config } from './config/config.js';
+import { DictionaryMemo } from './map/dictionary.js';
 import { mapLogs } from './map/logs.js';
 import { mapMetrics } from './map/metrics.js';
 import { mapTraces } from './map/traces.js';
@@ -28,22 +29,26 @@ function encoded<Q, R, E>(map: (request: Q) => Mapped<R>, encode: (rows: R) => E
   };
 }
 
-/** The three signals, from decoded request to committed rows, sharing one dictionary cache. */
+/**
+ * The three signals, from decoded request to committed rows, sharing what they know of resources
+ * and scopes: the rows made from those decode/ memoized, and the ids already committed.
+ */
 export function signalStages(config: Config): SignalStages {
+  const dictionary = new DictionaryMemo();
   const known = new KnownIds();
   return {
     traces: signalStage<'traces', EncodedTraces>({
-      map: encoded(mapTraces, encodeTraces),
+      map: encoded((request) => mapTraces(request, dictionary), encodeTraces),
       write: rememberingIds(writeTraceBatch, known),
       batchRows: config.batchSpans,
     }),
     logs: signalStage<'logs', EncodedLogs>({
-      map: encoded(mapLogs, encodeLogs),
+      map: encoded((request) => mapLogs(request, dictionary), encodeLogs),
       write: rememberingIds(writeLogBatch, known),
       batchRows: config.batchLogs,
     }),
     metrics: signalStage<'metrics', EncodedMetrics>({
-      map: encoded(mapMetrics, encodeMetrics),
+      map: encoded((request) => mapMetrics(request, dictionary), encodeMetrics),
       write: rememberingIds(writeMetricBatch, known),
       batchRows: config.batchPoints,
     }),

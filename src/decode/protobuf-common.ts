@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Long from 'long';
 import protobuf from 'protobufjs';
 import { invalidArgument } from '../errors.js';
+import { HeadMemo, type Heads } from './head-memo.js';
 import { packageRoot } from '../package-root.js';
 import { Reader, WireError } from './protobuf-reader.js';
 import type * as otlp from './types.js';
@@ -258,7 +259,24 @@ function kvlistValues(r: Reader, end: number, depth: number): otlp.KeyValue[] {
   return list(r, end, KEY_VALUE_LIST, keyValue, depth + 1);
 }
 
-export function resource(r: Reader, end: number): otlp.Resource {
+/** Walks the message at r.pos, or hands back the one the reader's memo holds for the same bytes. */
+function memoized<K extends keyof Heads>(r: Reader, end: number, kind: K, walk: (r: Reader, end: number) => Heads[K]): Heads[K] {
+  const memo = r.memo;
+  if (memo === undefined || !HeadMemo.fits(end - r.pos)) return walk(r, end);
+  const key = r.buf.latin1Slice(r.pos, end);
+  const known = memo.get(kind, key);
+  if (known !== undefined) {
+    r.pos = end;
+    return known;
+  }
+  const decoded = walk(r, end);
+  memo.remember(kind, key, decoded);
+  return decoded;
+}
+
+export const resource = (r: Reader, end: number): otlp.Resource => memoized(r, end, 'resource', walkResource);
+
+function walkResource(r: Reader, end: number): otlp.Resource {
   const attributes: otlp.KeyValue[] = [];
   let droppedAttributesCount = 0;
   while (r.pos < end) {
@@ -282,7 +300,9 @@ function entityRef(r: Reader, end: number): void {
   r.done(end);
 }
 
-export function scope(r: Reader, end: number): otlp.InstrumentationScope {
+export const scope = (r: Reader, end: number): otlp.InstrumentationScope => memoized(r, end, 'scope', walkScope);
+
+function walkScope(r: Reader, end: number): otlp.InstrumentationScope {
   let name = '';
   let version = '';
   const attributes: otlp.KeyValue[] = [];

@@ -6,6 +6,7 @@
 // message is caught by done(), which every message walk calls when its loop ends. Lengths are checked
 // against the enclosing message, so no field extends beyond it.
 import { isUtf8 } from 'node:buffer';
+import type { HeadMemo } from './head-memo.js';
 
 /** Malformed protobuf: truncated, a bad varint, tag, length, wire type or UTF-8 string. */
 export class WireError extends Error {
@@ -101,7 +102,14 @@ export class Reader {
   private lo = 0;
   private hi = 0;
 
-  constructor(body: Uint8Array) {
+  /**
+   * @param memo Resources and scopes decoded by earlier requests (./head-memo.ts); without one,
+   *   every message is walked.
+   */
+  constructor(
+    body: Uint8Array,
+    readonly memo?: HeadMemo,
+  ) {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     this.buf = buf as SliceableBuffer;
     this.len = buf.length;

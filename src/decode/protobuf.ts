@@ -16,6 +16,7 @@ import {
   resource,
   scope,
 } from './protobuf-common.js';
+import type { HeadMemo } from './head-memo.js';
 import { resourceMetrics } from './protobuf-metrics.js';
 import { EMPTY_BYTES, Reader } from './protobuf-reader.js';
 import type * as otlp from './types.js';
@@ -38,11 +39,14 @@ const REQUESTS: { readonly [S in Signal]: RequestWalk<SignalRequests[S]> } = {
   metrics: { type: METRICS, walk: (r) => ({ resourceMetrics: list(r, r.len, METRICS, resourceMetrics, 0) }) },
 };
 
-/** Decodes an OTLP/protobuf Export*ServiceRequest; any undecodable input throws invalidArgument. */
-export function decodeProtobufRequest<S extends Signal>(signal: S, body: Uint8Array): SignalRequests[S] {
+/**
+ * Decodes an OTLP/protobuf Export*ServiceRequest; any undecodable input throws invalidArgument.
+ * With a memo, resources and scopes it holds are not walked again (./head-memo.ts).
+ */
+export function decodeProtobufRequest<S extends Signal>(signal: S, body: Uint8Array, memo?: HeadMemo): SignalRequests[S] {
   const request: RequestWalk<SignalRequests[S]> = REQUESTS[signal];
   try {
-    return request.walk(new Reader(body));
+    return request.walk(new Reader(body, memo));
   } catch (err) {
     if (err instanceof OtlpError) throw err;
     // WireError for malformed input; nothing else (a RangeError …) may reach a receiver as a 500 either.

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { InstrumentationScope, KeyValue, Resource } from '../decode/types.js';
 import type { ResourceRow, ScopeRow } from './types.js';
-import { attributesJson, storableString, stringAttribute } from './values.js';
+import { addReplaced, attributesJson, storableString, stringAttribute, takeReplaced } from './values.js';
 
 // Resources and scopes repeat on every request; they are stored once, keyed by a 64-bit hash of
 // their canonical content (attributes sorted by key, dropped count, schema URL). 64 bits make an
@@ -62,4 +62,52 @@ export function scopeRow(scope: InstrumentationScope | undefined, schemaUrl: str
     droppedAttributesCount: dropped,
     schemaUrl: url,
   };
+}
+
+/** Where map/ gets the rows of a request's resources and scopes. */
+export interface Dictionary {
+  resource(resource: Resource | undefined, schemaUrl: string): ResourceRow;
+  scope(scope: InstrumentationScope | undefined, schemaUrl: string): ScopeRow;
+}
+
+/** Every row made afresh: what a map function does given no memo. */
+export const FRESH: Dictionary = { resource: resourceRow, scope: scopeRow };
+
+interface Made<R> {
+  readonly schemaUrl: string;
+  readonly row: R;
+  /** Strings storableString changed in making it, counted again each time the row is handed out. */
+  readonly replaced: number;
+}
+
+/**
+ * The rows made from the resources and scopes decode/ handed out more than once (the same object:
+ * decode/head-memo.ts), kept beside the object, so a sender's resource repeated on every request
+ * is sorted, serialized and hashed once. Entries go when decode/ lets go of their object.
+ */
+export class DictionaryMemo implements Dictionary {
+  private readonly resources = new WeakMap<Resource, Made<ResourceRow>>();
+  private readonly scopes = new WeakMap<InstrumentationScope, Made<ScopeRow>>();
+
+  resource(resource: Resource | undefined, schemaUrl: string): ResourceRow {
+    return resource === undefined ? resourceRow(undefined, schemaUrl) : made(this.resources, resource, schemaUrl, resourceRow);
+  }
+
+  scope(scope: InstrumentationScope | undefined, schemaUrl: string): ScopeRow {
+    return scope === undefined ? scopeRow(undefined, schemaUrl) : made(this.scopes, scope, schemaUrl, scopeRow);
+  }
+}
+
+function made<K extends object, R>(memo: WeakMap<K, Made<R>>, key: K, schemaUrl: string, make: (key: K, schemaUrl: string) => R): R {
+  const known = memo.get(key);
+  if (known !== undefined && known.schemaUrl === schemaUrl) {
+    addReplaced(known.replaced);
+    return known.row;
+  }
+  const before = takeReplaced();
+  const row = make(key, schemaUrl);
+  const replaced = takeReplaced();
+  addReplaced(before + replaced);
+  memo.set(key, { schemaUrl, row, replaced });
+  return row;
 }

@@ -1,5 +1,5 @@
 import type { ExportLogsServiceRequest, LogRecord } from '../decode/types.js';
-import { resourceRow, scopeRow } from './dictionary.js';
+import { FRESH, type Dictionary } from './dictionary.js';
 import { fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
 import type { LogRow, LogRows, Mapped, ResourceRow, ScopeRow } from './types.js';
 import { anyValueJson, attributesJson, storableString, takeReplaced } from './values.js';
@@ -14,7 +14,7 @@ function logProblem(record: LogRecord): string | undefined {
  * Trace context is optional on a log record: absent or malformed ids are stored as NULL, never a
  * reason to refuse the record (the log itself is still worth keeping).
  */
-export function mapLogs(request: ExportLogsServiceRequest): Mapped<LogRows> {
+export function mapLogs(request: ExportLogsServiceRequest, dictionary: Dictionary = FRESH): Mapped<LogRows> {
   takeReplaced(); // start counting this request's altered strings
   const resources = new Map<bigint, ResourceRow>();
   const scopes = new Map<bigint, ScopeRow>();
@@ -23,9 +23,9 @@ export function mapLogs(request: ExportLogsServiceRequest): Mapped<LogRows> {
   let total = 0;
 
   for (const rl of request.resourceLogs) {
-    const resource = resourceRow(rl.resource, rl.schemaUrl);
+    const resource = dictionary.resource(rl.resource, rl.schemaUrl);
     for (const sl of rl.scopeLogs) {
-      const scope = scopeRow(sl.scope, sl.schemaUrl);
+      const scope = dictionary.scope(sl.scope, sl.schemaUrl);
       for (const record of sl.logRecords) {
         total++;
         const problem = logProblem(record);

@@ -8,7 +8,7 @@ import type {
   NumberDataPoint,
   SummaryDataPoint,
 } from '../decode/types.js';
-import { hashId, resourceRow, scopeRow } from './dictionary.js';
+import { FRESH, hashId, type Dictionary } from './dictionary.js';
 import { fitsInt64, Rejections, TIME_RANGE } from './rejections.js';
 import type { DataPointRow, Mapped, MetricRow, MetricRows, ResourceRow, ScopeRow } from './types.js';
 import { attributesJson, doubleJson, hex, storableString, takeReplaced } from './values.js';
@@ -176,7 +176,7 @@ function metricRow(metric: Metric, resource: ResourceRow, scope: ScopeRow): Metr
 }
 
 /** ExportMetricsServiceRequest → rows for resources, scopes, metrics and metric_data_points. Pure. */
-export function mapMetrics(request: ExportMetricsServiceRequest): Mapped<MetricRows> {
+export function mapMetrics(request: ExportMetricsServiceRequest, dictionary: Dictionary = FRESH): Mapped<MetricRows> {
   takeReplaced(); // start counting this request's altered strings
   const resources = new Map<bigint, ResourceRow>();
   const scopes = new Map<bigint, ScopeRow>();
@@ -186,9 +186,9 @@ export function mapMetrics(request: ExportMetricsServiceRequest): Mapped<MetricR
   let total = 0;
 
   for (const rm of request.resourceMetrics) {
-    const resource = resourceRow(rm.resource, rm.schemaUrl);
+    const resource = dictionary.resource(rm.resource, rm.schemaUrl);
     for (const sm of rm.scopeMetrics) {
-      const scope = scopeRow(sm.scope, sm.schemaUrl);
+      const scope = dictionary.scope(sm.scope, sm.schemaUrl);
       for (const metric of sm.metrics) {
         const row = metricRow(metric, resource, scope);
         const sent = metric.data.type === 'empty' ? 0 : metric.data.dataPoints.length;

@@ -1,5 +1,5 @@
 import type { ExportTraceServiceRequest, Span, SpanEvent, SpanLink } from '../decode/types.js';
-import { resourceRow, scopeRow } from './dictionary.js';
+import { FRESH, type Dictionary } from './dictionary.js';
 import { fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
 import type { Mapped, ResourceRow, ScopeRow, SpanRow, TraceRows, TraceSummary } from './types.js';
 import { attributesJson, hex, jsonString, storableString, takeReplaced } from './values.js';
@@ -107,7 +107,7 @@ function sameId(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** ExportTraceServiceRequest → rows for resources, scopes, trace_spans and traces. Pure. */
-export function mapTraces(request: ExportTraceServiceRequest): Mapped<TraceRows> {
+export function mapTraces(request: ExportTraceServiceRequest, dictionary: Dictionary = FRESH): Mapped<TraceRows> {
   takeReplaced(); // start counting this request's altered strings
   const resources = new Map<bigint, ResourceRow>();
   const scopes = new Map<bigint, ScopeRow>();
@@ -117,9 +117,9 @@ export function mapTraces(request: ExportTraceServiceRequest): Mapped<TraceRows>
   let total = 0;
 
   for (const rs of request.resourceSpans) {
-    const resource = resourceRow(rs.resource, rs.schemaUrl);
+    const resource = dictionary.resource(rs.resource, rs.schemaUrl);
     for (const ss of rs.scopeSpans) {
-      const scope = scopeRow(ss.scope, ss.schemaUrl);
+      const scope = dictionary.scope(ss.scope, ss.schemaUrl);
       for (const span of ss.spans) {
         total++;
         const problem = spanProblem(span);

@@ -31,6 +31,11 @@ export function takeReplaced(): number {
   return n;
 }
 
+/** Counts `n` strings as changed again: those of a row made earlier and handed out once more. */
+export function addReplaced(n: number): void {
+  replaced += n;
+}
+
 /** Strings up to this length are checked a code unit at a time for the fast path of jsonString. */
 const SHORT = 64;
 

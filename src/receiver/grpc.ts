@@ -114,7 +114,7 @@ function exportHandler(
     } catch (err) {
       return fail(err);
     }
-    admitted.export(call.request, (b) => decodeRequest(signal, b, 'protobuf'), clientTimeoutMs === undefined ? {} : { clientTimeoutMs }).then(
+    admitted.export(call.request, (b) => decodeRequest(signal, b, 'protobuf', options.heads), clientTimeoutMs === undefined ? {} : { clientTimeoutMs }).then(
       (result) => {
         options.onAnswer?.(signal, 'success');
         callback(null, encodeExportResponse(signal, 'protobuf', result));

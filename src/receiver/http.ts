@@ -145,7 +145,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
       admitted.cancel();
       throw err;
     }
-    const result = await admitted.export(body, (b) => decodeRequest(signal, b, encoding));
+    const result = await admitted.export(body, (b) => decodeRequest(signal, b, encoding, ctx.heads));
     const response = encodeExportResponse(signal, encoding, result);
     ctx.onAnswer?.(signal, 'success');
     await send(req, res, ctx, 200, { 'Content-Type': CONTENT_TYPE[encoding] }, response);

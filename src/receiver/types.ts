@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { HeadMemo } from '../decode/index.js';
 import type { Signal } from '../decode/types.js';
 import type { Reason } from '../errors.js';
 import type { Exporter } from '../pipeline/types.js';
@@ -19,6 +20,8 @@ export interface ReceiverOptions {
   readonly tls?: TlsFiles;
   /** Bearer tokens, any one of which a request must carry; none (or empty) turns authentication off. */
   readonly authTokens?: readonly string[];
+  /** Resources and scopes decoded lately, shared by the receivers of one process. */
+  readonly heads?: HeadMemo;
 }
 
 /** A listening OTLP transport (HTTP or gRPC), as returned by its start function. */
