@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import Long from 'long';
 import protobuf from 'protobufjs';
 import { invalidArgument } from '../errors.js';
-import { HeadMemo, type Heads } from './head-memo.js';
 import { packageRoot } from '../package-root.js';
+import { HeadMemo, type Heads } from './head-memo.js';
 import { Reader, WireError } from './protobuf-reader.js';
 import type * as otlp from './types.js';
 

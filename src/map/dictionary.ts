@@ -98,6 +98,7 @@ export class DictionaryMemo implements Dictionary {
   }
 }
 
+/** The row `make` made from `key` under `schemaUrl`, made now or handed out again. */
 function made<K extends object, R>(memo: WeakMap<K, Made<R>>, key: K, schemaUrl: string, make: (key: K, schemaUrl: string) => R): R {
   const known = memo.get(key);
   if (known !== undefined && known.schemaUrl === schemaUrl) {
