@@ -3,27 +3,25 @@
 // by a lock the test owns (a trigger waits for it), so what is queued, written and answered is decided
 // by events, not by timing.
 import { status as grpcStatus } from '@grpc/grpc-js';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase, query, until } from '../helpers/database.js';
+import { installWriterHold, type WriterHold } from '../helpers/hold-writers.js';
 import { grpcExport, jsonToProtobuf } from '../helpers/otlp.js';
 import { sendOnce, spanRequest, succeeded, type Attempt } from '../helpers/sender.js';
 import { scrapeMetrics, startTestServer } from '../helpers/server.js';
 
-const LOCK = 4242;
-
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: RunningServer | undefined;
-let holder: pg.Client | undefined;
+let writers: WriterHold | undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase();
 });
 
 afterEach(async () => {
-  await holder?.end();
-  holder = undefined;
+  await writers?.remove();
+  writers = undefined;
   await server?.shutdown();
   server = undefined;
 });
@@ -36,28 +34,14 @@ const ports = (s: RunningServer) => ({ grpc: s.grpc.port, http: s.http.port });
 
 /** Takes the lock: the next batch to write blocks inside its transaction. */
 async function holdWriters(): Promise<void> {
-  // Every insert into trace_spans waits, inside the writer's transaction, until the test lets go.
-  await query(db.url, `CREATE OR REPLACE FUNCTION wait_for_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(${LOCK}); RETURN NULL; END $$`);
-  await query(db.url, 'CREATE OR REPLACE TRIGGER wait_for_test AFTER INSERT ON trace_spans FOR EACH STATEMENT EXECUTE FUNCTION wait_for_test()');
-  if (holder === undefined) {
-    holder = new pg.Client({ connectionString: db.url });
-    await holder.connect();
-  }
-  await holder.query('SELECT pg_advisory_lock($1)', [LOCK]);
+  writers ??= await installWriterHold(db.url);
+  await writers.hold();
 }
 
-async function releaseWriters(): Promise<void> {
-  await holder?.query('SELECT pg_advisory_unlock($1)', [LOCK]);
-}
+const releaseWriters = async (): Promise<void> => writers?.release();
 
 /** Resolves once a writer of this server waits for the test's lock. */
-async function writerBlocked(): Promise<void> {
-  await until(
-    async () =>
-      (await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'otlp-pg' AND datname = current_database() AND wait_event_type = 'Lock'`)).length === 1,
-    'a writer waiting for the lock',
-  );
-}
+const writerBlocked = async (): Promise<void> => writers?.blocked(1);
 
 async function storedOf(spanIds: readonly string[]): Promise<number> {
   const rows = await query<{ n: string }>(db.url, `SELECT count(*) AS n FROM trace_spans WHERE encode(span_id, 'hex') = ANY($1)`, [spanIds]);
