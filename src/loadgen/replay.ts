@@ -32,6 +32,8 @@ export interface ReplayOptions {
   readonly stop?: AbortSignal;
   /** Time and waiting; a test passes its own to control both. */
   readonly clock?: Clock;
+  /** The sequence number before the run's first send (default: a random one, see randomSeq). */
+  readonly firstSeq?: bigint;
 }
 
 /** Where replay reads the time (ms, monotonic) and how it waits for the next send to be due. */
@@ -155,7 +157,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let inFlight = 0;
   let requests = 0;
   let itemsSent = 0;
-  const keys = new SendKeys(options.builtAtMs);
+  const keys = new SendKeys(options.builtAtMs, options.firstSeq);
   let lastAnswer = start;
   let wake: (() => void) | undefined;
   const freeSlot = (): void => {
