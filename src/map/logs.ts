@@ -2,7 +2,7 @@ import type { ExportLogsServiceRequest, LogRecord } from '../decode/types.js';
 import { FRESH, type Dictionary } from './dictionary.js';
 import { fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
 import type { LogRow, LogRows, Mapped, ResourceRow, ScopeRow } from './types.js';
-import { anyValueJson, attributesJson, storableString, takeReplaced } from './values.js';
+import { storableAttributes, storableString, storableValue, takeReplaced } from './values.js';
 
 function logProblem(record: LogRecord): string | undefined {
   if (!fitsInt64(record.timeUnixNano) || !fitsInt64(record.observedTimeUnixNano)) return TIME_RANGE;
@@ -42,8 +42,8 @@ export function mapLogs(request: ExportLogsServiceRequest, dictionary: Dictionar
           observedTimeUnixNano: record.observedTimeUnixNano,
           severityNumber: record.severityNumber,
           severityText: storableString(record.severityText),
-          body: record.body ? anyValueJson(record.body) : null,
-          attributes: attributesJson(record.attributes),
+          body: record.body ? storableValue(record.body) : null,
+          attributes: storableAttributes(record.attributes),
           droppedAttributesCount: record.droppedAttributesCount,
           flags: record.flags,
           traceId: isValidId(record.traceId, 16) ? record.traceId : null,

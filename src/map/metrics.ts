@@ -11,7 +11,7 @@ import type {
 import { FRESH, hashId, type Dictionary } from './dictionary.js';
 import { fitsInt64, Rejections, TIME_RANGE } from './rejections.js';
 import type { DataPointRow, Mapped, MetricRow, MetricRows, ResourceRow, ScopeRow } from './types.js';
-import { attributesJson, doubleJson, hex, storableString, takeReplaced } from './values.js';
+import { attributesJson, doubleJson, hex, storableAttributes, storableString, takeReplaced } from './values.js';
 
 const COUNT_RANGE = 'counts must be below 2^63';
 
@@ -52,7 +52,7 @@ function baseRow(metric: MetricRow, p: AnyPoint): Mutable<DataPointRow> {
     metricId: metric.metricId,
     timeUnixNano: p.timeUnixNano,
     startTimeUnixNano: p.startTimeUnixNano,
-    attributes: attributesJson(p.attributes),
+    attributes: storableAttributes(p.attributes),
     flags: p.flags,
     valueDouble: null,
     valueInt: null,

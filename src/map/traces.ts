@@ -2,7 +2,7 @@ import type { ExportTraceServiceRequest, Span, SpanEvent, SpanLink } from '../de
 import { FRESH, type Dictionary } from './dictionary.js';
 import { fitsInt64, isValidId, Rejections, TIME_RANGE } from './rejections.js';
 import type { Mapped, ResourceRow, ScopeRow, SpanRow, TraceRows, TraceSummary } from './types.js';
-import { attributesJson, hex, jsonString, storableString, takeReplaced } from './values.js';
+import { attributesJson, hex, jsonString, storableAttributes, storableString, takeReplaced } from './values.js';
 
 /** Status.code ERROR (opentelemetry/proto/trace/v1/trace.proto). */
 const STATUS_CODE_ERROR = 2;
@@ -141,7 +141,7 @@ export function mapTraces(request: ExportTraceServiceRequest, dictionary: Dictio
           endTimeUnixNano: span.endTimeUnixNano,
           statusCode: span.status?.code ?? 0,
           statusMessage: storableString(span.status?.message ?? ''),
-          attributes: attributesJson(span.attributes),
+          attributes: storableAttributes(span.attributes),
           droppedAttributesCount: span.droppedAttributesCount,
           events: eventsJson(span.events),
           droppedEventsCount: span.droppedEventsCount,

@@ -1,5 +1,14 @@
 // Rows as map/ hands them to the pipeline: one interface per table, values already in the form
-// the writer needs (jsonb as JSON text, ids as bytes, nanoseconds as bigint).
+// the writer needs (jsonb as JSON text, ids as bytes, nanoseconds as bigint), except the attributes
+// of spans, log records and data points: those go to write/ as decoded, and write/ writes their
+// JSON straight into the COPY buffer.
+
+import type { AnyValue, KeyValue } from '../decode/types.js';
+
+export type { AnyValue, KeyValue };
+
+/** Attributes whose strings are all storable (map/values.ts storableAttributes), for a jsonb column. */
+export type Attributes = readonly KeyValue[];
 
 export interface ResourceRow {
   readonly resourceId: bigint;
@@ -30,7 +39,7 @@ export interface SpanRow {
   readonly endTimeUnixNano: bigint;
   readonly statusCode: number;
   readonly statusMessage: string;
-  readonly attributes: string;
+  readonly attributes: Attributes;
   readonly droppedAttributesCount: number;
   readonly events: string;
   readonly droppedEventsCount: number;
@@ -69,9 +78,9 @@ export interface LogRow {
   readonly observedTimeUnixNano: bigint;
   readonly severityNumber: number;
   readonly severityText: string;
-  /** JSON text of the body AnyValue, null when the record has none. */
-  readonly body: string | null;
-  readonly attributes: string;
+  /** The body, its strings storable (map/values.ts storableValue); null when the record has none. */
+  readonly body: AnyValue | null;
+  readonly attributes: Attributes;
   readonly droppedAttributesCount: number;
   readonly flags: number;
   readonly traceId: Uint8Array | null;
@@ -107,7 +116,7 @@ export interface DataPointRow {
   readonly metricId: bigint;
   readonly timeUnixNano: bigint;
   readonly startTimeUnixNano: bigint;
-  readonly attributes: string;
+  readonly attributes: Attributes;
   readonly flags: number;
   readonly valueDouble: number | null;
   readonly valueInt: bigint | null;

@@ -10,7 +10,8 @@ import type { AnyValue, KeyValue } from '../decode/types.js';
 // PostgreSQL cannot hold U+0000 in text or jsonb, nor unpaired surrogates; such strings are made
 // storable by replacing the offending code units with U+FFFD.
 
-const TAGS = new Set(['$bytes', '$double', '$kvlist']);
+/** The keys that tag a value; a kvlist of one such key alone is wrapped in "$kvlist". */
+export const TAGGED_KEYS: ReadonlySet<string> = new Set(['$bytes', '$double', '$kvlist']);
 
 // Strings changed by storableString since the last takeReplaced(). Mapping a request is synchronous,
 // so a map function that calls takeReplaced() before and after counts exactly its own.
@@ -34,6 +35,49 @@ export function takeReplaced(): number {
 /** Counts `n` strings as changed again: those of a row made earlier and handed out once more. */
 export function addReplaced(n: number): void {
   replaced += n;
+}
+
+/** The value with every string in it made storable (storableString, counted); the same value when none needed it. */
+export function storableValue(v: AnyValue): AnyValue {
+  switch (v.kind) {
+    case 'string': {
+      const s = storableString(v.value);
+      return s === v.value ? v : { kind: 'string', value: s };
+    }
+    case 'array': {
+      let out: AnyValue[] | undefined;
+      for (let i = 0; i < v.value.length; i++) {
+        const item = v.value[i] as AnyValue;
+        const stored = storableValue(item);
+        if (out === undefined && stored !== item) out = v.value.slice(0, i);
+        out?.push(stored);
+      }
+      return out === undefined ? v : { kind: 'array', value: out };
+    }
+    case 'kvlist': {
+      const kvs = storableAttributes(v.value);
+      return kvs === v.value ? v : { kind: 'kvlist', value: kvs };
+    }
+    default:
+      return v;
+  }
+}
+
+/**
+ * The attributes with every string, keys and nested values too, made storable (storableString,
+ * counted); the same array when none needed it, which is nearly always.
+ */
+export function storableAttributes(kvs: readonly KeyValue[]): readonly KeyValue[] {
+  let out: KeyValue[] | undefined;
+  for (let i = 0; i < kvs.length; i++) {
+    const kv = kvs[i] as KeyValue;
+    const key = storableString(kv.key);
+    const value = storableValue(kv.value);
+    const same = key === kv.key && value === kv.value;
+    if (out === undefined && !same) out = kvs.slice(0, i);
+    out?.push(same ? kv : { key, value });
+  }
+  return out ?? kvs;
 }
 
 /** Strings up to this length are checked a code unit at a time for the fast path of jsonString. */
@@ -103,7 +147,7 @@ export function anyValueJson(v: AnyValue): string {
     case 'kvlist': {
       const obj = attributesJson(v.value);
       const only = v.value.length === 1 ? v.value[0] : undefined;
-      return only && TAGS.has(only.key) ? `{"$kvlist":${obj}}` : obj;
+      return only && TAGGED_KEYS.has(only.key) ? `{"$kvlist":${obj}}` : obj;
     }
     case 'empty':
       return 'null';

@@ -7,6 +7,9 @@
 // concatenation of per-request payloads, so copyIn adds BINARY_HEADER and BINARY_TRAILER around
 // the parts.
 
+import type { AnyValue, Attributes } from '../map/types.js';
+import { writeAttributesJson, writeValueJson } from './jsonb-attributes.js';
+
 /**
  * What the row writers of write/ call, field by field in column order, whatever the COPY format.
  * The methods name the column's type because binary COPY does not coerce: an integer column must
@@ -17,6 +20,10 @@ export interface CopyRowWriter {
   nullableText(s: string | null): void;
   /** jsonb, from JSON text as map/ writes it. */
   json(s: string): void;
+  /** jsonb, an attribute map as map/ hands it over (storable strings), in the format of map/values.ts. */
+  attributes(kvs: Attributes): void;
+  /** jsonb, one value as map/ hands it over (storable strings); NULL for null. */
+  nullableJsonValue(v: AnyValue | null): void;
   nullableJson(s: string | null): void;
   int4(n: number): void;
   nullableInt4(n: number | null): void;
@@ -57,11 +64,12 @@ const SHORT = 64;
 
 /** One binary COPY payload (rows, no header or trailer), built field by field; end each row with endRow(). */
 export class BinaryCopyBuffer implements CopyRowWriter {
-  private buf: Buffer;
+  /** The bytes so far and the write position: public for the jsonb writer (jsonb-attributes.ts). */
+  buf: Buffer;
   private view: DataView;
   /** Where the current row's field count goes; its fields follow it. */
   private rowStart = 0;
-  private at = 2;
+  at = 2;
   private fields = 0;
   rows = 0;
 
@@ -70,8 +78,8 @@ export class BinaryCopyBuffer implements CopyRowWriter {
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
-  /** Room for `bytes` more. */
-  private reserve(bytes: number): void {
+  /** Room for `bytes` more at `at` (`buf` may be a new Buffer afterwards). */
+  reserve(bytes: number): void {
     if (this.at + bytes <= this.buf.length) return;
     const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
     this.buf.copy(grown, 0, 0, this.at);
@@ -112,6 +120,37 @@ export class BinaryCopyBuffer implements CopyRowWriter {
   nullableJson(s: string | null): void {
     if (s === null) this.null();
     else this.utf8(s, 1);
+  }
+
+  /** jsonb: the attributes written as JSON straight into the buffer, no string made between. */
+  attributes(kvs: Attributes): void {
+    const lengthAt = this.jsonbStart();
+    writeAttributesJson(this, kvs);
+    this.jsonbEnd(lengthAt);
+  }
+
+  nullableJsonValue(v: AnyValue | null): void {
+    if (v === null) {
+      this.null();
+      return;
+    }
+    const lengthAt = this.jsonbStart();
+    writeValueJson(this, v);
+    this.jsonbEnd(lengthAt);
+  }
+
+  /** A jsonb field begins: room for its length, then its version byte. Returns where the length goes. */
+  private jsonbStart(): number {
+    this.reserve(5);
+    const lengthAt = this.at;
+    this.at += 4;
+    this.buf[this.at++] = JSONB_VERSION;
+    return lengthAt;
+  }
+
+  private jsonbEnd(lengthAt: number): void {
+    this.view.setInt32(lengthAt, this.at - lengthAt - 4);
+    this.fields++;
   }
 
   /** A UTF-8 field, after jsonb's version byte when `prefix` is 1. */

@@ -10,6 +10,8 @@
 // string per field, per row and per join, all garbage a moment later (the profile of the
 // end-to-end bench put COPY encoding and the GC it caused at a third of the server's CPU).
 
+import type { AnyValue, Attributes } from '../map/types.js';
+import { anyValueJson, attributesJson } from '../map/values.js';
 import type { CopyRowWriter } from './copy-binary.js';
 
 const TAB = 0x09;
@@ -81,6 +83,14 @@ export class CopyBuffer implements CopyRowWriter {
    */
   json(s: string): void {
     this.utf8(s.indexOf('\\') === -1 ? s : s.replaceAll('\\', '\\\\'));
+  }
+
+  attributes(kvs: Attributes): void {
+    this.json(attributesJson(kvs));
+  }
+
+  nullableJsonValue(v: AnyValue | null): void {
+    this.nullableJson(v === null ? null : anyValueJson(v));
   }
 
   private utf8(s: string): void {

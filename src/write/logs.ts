@@ -31,8 +31,8 @@ export function writeLogs(c: CopyRowWriter, rows: LogRows): void {
     c.int8(l.observedTimeUnixNano);
     c.int4(l.severityNumber);
     c.text(l.severityText);
-    c.nullableJson(l.body);
-    c.json(l.attributes);
+    c.nullableJsonValue(l.body);
+    c.attributes(l.attributes);
     c.int8(l.droppedAttributesCount); // uint32: a bigint column (migrations/0006)
     c.int8(l.flags);
     c.nullableBytea(l.traceId);

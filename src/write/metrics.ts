@@ -64,7 +64,7 @@ export function writePoints(c: CopyRowWriter, rows: MetricRows): void {
     c.int8(p.metricId);
     c.int8(p.timeUnixNano);
     c.int8(p.startTimeUnixNano);
-    c.json(p.attributes);
+    c.attributes(p.attributes);
     c.int8(p.flags);
     c.nullableFloat8(p.valueDouble);
     c.nullableInt8(p.valueInt);

@@ -51,7 +51,7 @@ export function writeSpans(c: CopyRowWriter, rows: TraceRows): void {
     c.int8(s.endTimeUnixNano - s.startTimeUnixNano);
     c.int4(s.statusCode);
     c.text(s.statusMessage);
-    c.json(s.attributes);
+    c.attributes(s.attributes);
     // uint32 counts: bigint columns (migrations/0006), so binary COPY sends them as int8.
     c.int8(s.droppedAttributesCount);
     c.json(s.events);

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { AnyValue, KeyValue } from '../../src/decode/types.js';
+import { anyValueJson, attributesJson, storableAttributes, storableValue, takeReplaced } from '../../src/map/values.js';
 import { BINARY_HEADER, BINARY_TRAILER, BinaryCopyBuffer, copyBinary } from '../../src/write/copy-binary.js';
+import { Rng } from '../helpers/random-requests.js';
 
 /** The bytes, as hex, of one row of the fields `write` writes: field count, then each field. */
 function row(write: (c: BinaryCopyBuffer) => void): string {
@@ -122,5 +125,66 @@ describe('COPY binary format', () => {
     expect(first.toString('hex')).toBe(`000100000005${Buffer.from('first').toString('hex')}`);
     expect(big.length).toBe(5000 * (2 + 4 + 300));
     expect(third.toString('hex')).toBe(`000100000005${Buffer.from('third').toString('hex')}`);
+  });
+});
+
+describe('attributes written straight into the COPY buffer', () => {
+  const s = (value: string): AnyValue => ({ kind: 'string', value });
+  const kv = (key: string, value: AnyValue): KeyValue => ({ key, value });
+
+  /** The field c.attributes() writes must be the field c.json(attributesJson()) writes, byte for byte. */
+  const same = (kvs: readonly KeyValue[]): void => {
+    const stored = storableAttributes(kvs);
+    expect(row((c) => c.attributes(stored))).toBe(row((c) => c.json(attributesJson(kvs))));
+  };
+
+  it('writes every kind of value as attributesJson does', () => {
+    same([]);
+    same([kv('a', s('x')), kv('b', { kind: 'bool', value: true }), kv('c', { kind: 'int', value: -9223372036854775808n })]);
+    same([kv('d', { kind: 'double', value: 1.5e-7 }), kv('nan', { kind: 'double', value: NaN }), kv('z', { kind: 'double', value: -0 })]);
+    same([kv('bytes', { kind: 'bytes', value: new Uint8Array([0, 1, 255]) }), kv('e', { kind: 'empty' })]);
+    same([kv('arr', { kind: 'array', value: [s('x'), { kind: 'array', value: [] }, { kind: 'kvlist', value: [] }] })]);
+    same([kv('tagged', { kind: 'kvlist', value: [kv('$bytes', s('not bytes'))] }), kv('two', { kind: 'kvlist', value: [kv('$double', s('1')), kv('x', s('y'))] })]);
+  });
+
+  it('escapes as JSON.stringify does, and writes UTF-8 of any length', () => {
+    same([kv('q"uote', s('back\\slash')), kv('ctl', s('\n\t\u0001\u007f')), kv('é', s('☃😀'))]);
+    same([kv('long', s(`${'x'.repeat(1000)}"`)), kv('longü', s('ü'.repeat(5000)))]);
+    same([kv('', s(''))]);
+  });
+
+  it('writes the storable form of strings PostgreSQL cannot hold, which storableAttributes counts', () => {
+    takeReplaced();
+    const kvs = [kv('k\0', s('v\uDC00')), kv('ok', { kind: 'array', value: [s('a\0')] }), kv('n', { kind: 'kvlist', value: [kv('x', s('\uD800'))] })];
+    same(kvs);
+    expect(takeReplaced()).toBe(8); // storableAttributes and attributesJson each replaced 4 strings
+    const clean = [kv('a', s('b')), kv('n', { kind: 'kvlist', value: [kv('x', { kind: 'array', value: [s('y')] })] })];
+    expect(storableAttributes(clean)).toBe(clean);
+  });
+
+  it('agrees with attributesJson on random values, through buffer growth', () => {
+    const seed = Number(process.env.TEST_SEED ?? 20261202);
+    const rng = new Rng(seed);
+    const text = (): string => {
+      let out = '';
+      const n = Math.floor(rng.next() * 80);
+      for (let k = 0; k < n; k++) out += String.fromCharCode(rng.next() < 0.8 ? 0x20 + Math.floor(rng.next() * 95) : Math.floor(rng.next() * 0x10000));
+      return out;
+    };
+    const value = (depth: number): AnyValue => {
+      const r = rng.next();
+      if (r < 0.5 || depth > 2) return s(text());
+      if (r < 0.6) return { kind: 'int', value: BigInt(Math.floor((rng.next() - 0.5) * 2 ** 53)) };
+      if (r < 0.7) return { kind: 'double', value: (rng.next() - 0.5) * 10 ** Math.floor(rng.next() * 40 - 20) };
+      if (r < 0.8) return { kind: 'array', value: Array.from({ length: Math.floor(rng.next() * 4) }, () => value(depth + 1)) };
+      return { kind: 'kvlist', value: Array.from({ length: Math.floor(rng.next() * 4) }, () => kv(text(), value(depth + 1))) };
+    };
+    for (let k = 0; k < 500; k++) {
+      const kvs = Array.from({ length: Math.floor(rng.next() * 12) }, () => kv(text(), value(0)));
+      expect(row((c) => c.attributes(storableAttributes(kvs))), `seed ${seed}, case ${k}`).toBe(row((c) => c.json(attributesJson(kvs))));
+      const body = value(0);
+      expect(row((c) => c.nullableJsonValue(storableValue(body))), `seed ${seed}, body ${k}`).toBe(row((c) => c.json(anyValueJson(body))));
+    }
+    expect(row((c) => c.nullableJsonValue(null))).toBe(NULL);
   });
 });
