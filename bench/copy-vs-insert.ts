@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { SpanRow, TraceRows } from '../src/map/types.js';
+import { attributesJson } from '../src/map/values.js';
 import { KnownIds } from '../src/write/dictionaries.js';
 import { encodeTraces, writeTraceBatch } from '../src/write/traces.js';
 import type { RowSource } from './rows.js';
@@ -28,7 +29,7 @@ function params(s: SpanRow): unknown[] {
   return [
     isoMicros(s.startTimeUnixNano), buf(s.traceId), buf(s.spanId), s.parentSpanId === null ? null : buf(s.parentSpanId),
     s.traceState, s.flags, s.name, s.kind, s.startTimeUnixNano.toString(), s.endTimeUnixNano.toString(),
-    (s.endTimeUnixNano - s.startTimeUnixNano).toString(), s.statusCode, s.statusMessage, s.attributes,
+    (s.endTimeUnixNano - s.startTimeUnixNano).toString(), s.statusCode, s.statusMessage, attributesJson(s.attributes),
     s.droppedAttributesCount, s.events, s.droppedEventsCount, s.links, s.droppedLinksCount, s.serviceName,
     s.resourceId.toString(), s.scopeId.toString(),
   ];
@@ -73,22 +74,27 @@ async function timed(
   const pool = new pg.Pool({ connectionString: url, max: connections });
   let next = 0;
   const start = performance.now();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      const client = await pool.connect();
-      try {
-        for (let i = next++; i < batches.length; i = next++) {
-          await client.query('BEGIN');
-          await write(client, batches[i] as readonly SpanRow[]);
-          await client.query('COMMIT');
+  let seconds: number;
+  try {
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        const client = await pool.connect();
+        try {
+          for (let i = next++; i < batches.length; i = next++) {
+            await client.query('BEGIN');
+            await write(client, batches[i] as readonly SpanRow[]);
+            await client.query('COMMIT');
+          }
+        } finally {
+          client.release();
         }
-      } finally {
-        client.release();
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  await pool.end();
+      }),
+    );
+    seconds = (performance.now() - start) / 1000;
+  } finally {
+    // Also after a failure: an idle connection left open would outlive the database being dropped.
+    await pool.end();
+  }
   return batches.reduce((n, b) => n + b.length, 0) / seconds;
 }
 
