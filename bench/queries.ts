@@ -46,10 +46,11 @@ function percentile(sorted: readonly number[], q: number): number {
 
 /** Existing trace ids, for the queries that look one up: a different one on each run. */
 async function sampleTraceIds(client: pg.Client, table: 'traces' | 'logs', n: number): Promise<string[]> {
-  const { rows } = await client.query<{ id: string }>(
-    `SELECT encode(trace_id, 'hex') AS id FROM ${table} TABLESAMPLE SYSTEM (1) WHERE trace_id IS NOT NULL LIMIT $1`,
-    [n],
-  );
+  const sample = (from: string) =>
+    client.query<{ id: string }>(`SELECT encode(trace_id, 'hex') AS id FROM ${from} WHERE trace_id IS NOT NULL LIMIT $1`, [n]);
+  // A 1 % sample of pages spreads the ids over the table; a small table may have no page in it.
+  let { rows } = await sample(`${table} TABLESAMPLE SYSTEM (1)`);
+  if (rows.length < n) ({ rows } = await sample(table));
   return rows.length > 0 ? rows.map((r) => r.id) : [EXAMPLE_TRACE_ID];
 }
 
