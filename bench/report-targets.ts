@@ -127,7 +127,8 @@ export function targetChecks(r: BenchResults): TargetCheck[] {
       out.push({
         target: `query p95 ≤ 10 ms: ${q.title} (${n(r.queries.spans)} spans stored)`,
         measured: `${q.p95Ms.toFixed(2)} ms${found ? '' : ', but it returned no rows'}`,
-        met: !found ? false : q.p95Ms <= 10 && r.queries.spans >= 1_000_000 ? true : q.p95Ms <= 10 ? undefined : false,
+        // Fast on fewer than 1M spans (a quick run) is not yet the target: undecided.
+        met: found && q.p95Ms <= 10 ? (r.queries.spans >= 1_000_000 ? true : undefined) : false,
       });
     }
   }

@@ -8,7 +8,7 @@
 // the parts.
 
 import type { AnyValue, Attributes } from '../map/types.js';
-import { writeAttributesJson, writeValueJson } from './jsonb-attributes.js';
+import { writeAttributesJson, writeValueJson, type ByteSink } from './jsonb-attributes.js';
 
 /**
  * What the row writers of write/ call, field by field in column order, whatever the COPY format.
@@ -20,11 +20,11 @@ export interface CopyRowWriter {
   nullableText(s: string | null): void;
   /** jsonb, from JSON text as map/ writes it. */
   json(s: string): void;
+  nullableJson(s: string | null): void;
   /** jsonb, an attribute map as map/ hands it over (storable strings), in the format of map/values.ts. */
   attributes(kvs: Attributes): void;
   /** jsonb, one value as map/ hands it over (storable strings); NULL for null. */
   nullableJsonValue(v: AnyValue | null): void;
-  nullableJson(s: string | null): void;
   int4(n: number): void;
   nullableInt4(n: number | null): void;
   int8(n: number | bigint): void;
@@ -63,7 +63,7 @@ const INT8_MIN = -(1n << 63n);
 const SHORT = 64;
 
 /** One binary COPY payload (rows, no header or trailer), built field by field; end each row with endRow(). */
-export class BinaryCopyBuffer implements CopyRowWriter {
+export class BinaryCopyBuffer implements CopyRowWriter, ByteSink {
   /** The bytes so far and the write position: public for the jsonb writer (jsonb-attributes.ts). */
   buf: Buffer;
   private view: DataView;
