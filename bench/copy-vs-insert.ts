@@ -4,6 +4,7 @@
 
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { keyValuesOf } from '../src/decode/wire-attributes.js';
 import type { SpanRow, TraceRows } from '../src/map/types.js';
 import { attributesJson } from '../src/map/values.js';
 import { KnownIds } from '../src/write/dictionaries.js';
@@ -29,7 +30,7 @@ function params(s: SpanRow): unknown[] {
   return [
     isoMicros(s.startTimeUnixNano), buf(s.traceId), buf(s.spanId), s.parentSpanId === null ? null : buf(s.parentSpanId),
     s.traceState, s.flags, s.name, s.kind, s.startTimeUnixNano.toString(), s.endTimeUnixNano.toString(),
-    (s.endTimeUnixNano - s.startTimeUnixNano).toString(), s.statusCode, s.statusMessage, attributesJson(s.attributes),
+    (s.endTimeUnixNano - s.startTimeUnixNano).toString(), s.statusCode, s.statusMessage, attributesJson(keyValuesOf(s.attributes)),
     s.droppedAttributesCount, s.events, s.droppedEventsCount, s.links, s.droppedLinksCount, s.serviceName,
     s.resourceId.toString(), s.scopeId.toString(),
   ];

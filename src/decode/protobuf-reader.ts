@@ -105,10 +105,12 @@ export class Reader {
   /**
    * @param memo Resources and scopes decoded by earlier requests (./head-memo.ts); without one,
    *   every message is walked.
+   * @param wire Whether spans' and log records' plain attributes stay bytes (./wire-attributes.ts).
    */
   constructor(
     body: Uint8Array,
     readonly memo?: HeadMemo,
+    readonly wire = false,
   ) {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     this.buf = buf as SliceableBuffer;

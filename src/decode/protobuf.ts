@@ -21,6 +21,7 @@ import { resourceMetrics } from './protobuf-metrics.js';
 import { EMPTY_BYTES, Reader } from './protobuf-reader.js';
 import type * as otlp from './types.js';
 import type { Signal, SignalRequests } from './types.js';
+import { AttributeRun } from './wire-attributes.js';
 
 export { PROTO_DIR, lookupType } from './protobuf-common.js';
 
@@ -41,12 +42,18 @@ const REQUESTS: { readonly [S in Signal]: RequestWalk<SignalRequests[S]> } = {
 
 /**
  * Decodes an OTLP/protobuf Export*ServiceRequest; any undecodable input throws invalidArgument.
- * With a memo, resources and scopes it holds are not walked again (./head-memo.ts).
+ * With a memo, resources and scopes it holds are not walked again (./head-memo.ts). With `wire`,
+ * the plain attributes of spans and log records stay bytes in the body (./wire-attributes.ts).
  */
-export function decodeProtobufRequest<S extends Signal>(signal: S, body: Uint8Array, memo?: HeadMemo): SignalRequests[S] {
+export function decodeProtobufRequest<S extends Signal>(
+  signal: S,
+  body: Uint8Array,
+  memo?: HeadMemo,
+  wire = false,
+): SignalRequests[S] {
   const request: RequestWalk<SignalRequests[S]> = REQUESTS[signal];
   try {
-    return request.walk(new Reader(body, memo));
+    return request.walk(new Reader(body, memo, wire));
   } catch (err) {
     if (err instanceof OtlpError) throw err;
     // WireError for malformed input; nothing else (a RangeError …) may reach a receiver as a 500 either.
@@ -84,7 +91,7 @@ function span(r: Reader, end: number): otlp.Span {
   let kind = 0;
   let startTimeUnixNano = 0n;
   let endTimeUnixNano = 0n;
-  const attributes: otlp.KeyValue[] = [];
+  const attributes = new AttributeRun();
   let droppedAttributesCount = 0;
   const events: otlp.SpanEvent[] = [];
   let droppedEventsCount = 0;
@@ -94,8 +101,9 @@ function span(r: Reader, end: number): otlp.Span {
   let atEnd = 0;
   let more: number[] | undefined;
   while (r.pos < end) {
+    const tagAt = r.pos;
     const tag = r.tag();
-    if (tag === ((9 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    if (tag === ((9 << 3) | 2)) attributes.add(r, tagAt, end);
     else if (tag === ((1 << 3) | 2)) traceId = r.bytes(end);
     else if (tag === ((2 << 3) | 2)) spanId = r.bytes(end);
     else if (tag === ((3 << 3) | 2)) traceState = r.string(end);
@@ -128,7 +136,7 @@ function span(r: Reader, end: number): otlp.Span {
     kind,
     startTimeUnixNano,
     endTimeUnixNano,
-    attributes,
+    attributes: attributes.done(r.buf),
     droppedAttributesCount,
     events,
     droppedEventsCount,
@@ -210,7 +218,7 @@ function logRecord(r: Reader, end: number): otlp.LogRecord {
   let observedTimeUnixNano = 0n;
   let severityNumber = 0;
   let severityText = '';
-  const attributes: otlp.KeyValue[] = [];
+  const attributes = new AttributeRun();
   let droppedAttributesCount = 0;
   let flags = 0;
   let traceId = EMPTY_BYTES;
@@ -220,8 +228,9 @@ function logRecord(r: Reader, end: number): otlp.LogRecord {
   let atEnd = 0;
   let more: number[] | undefined;
   while (r.pos < end) {
+    const tagAt = r.pos;
     const tag = r.tag();
-    if (tag === ((6 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    if (tag === ((6 << 3) | 2)) attributes.add(r, tagAt, end);
     else if (tag === ((1 << 3) | 1)) timeUnixNano = r.fixed64();
     else if (tag === ((11 << 3) | 1)) observedTimeUnixNano = r.fixed64();
     else if (tag === ((2 << 3) | 0)) severityNumber = r.int32();
@@ -245,7 +254,7 @@ function logRecord(r: Reader, end: number): otlp.LogRecord {
     severityNumber,
     severityText,
     body: at < 0 ? undefined : embedded(r, at, atEnd, more, anyValue, 1),
-    attributes,
+    attributes: attributes.done(r.buf),
     droppedAttributesCount,
     flags,
     traceId,

@@ -4,6 +4,10 @@
 //   - ids and bytes are `Uint8Array` (empty when absent on the wire),
 //   - enums are plain numbers (unknown values are kept, not rejected, as proto3 does).
 // Absent optional messages are `undefined`; absent scalars take their proto3 default.
+// The protobuf decoder may leave the attributes of spans and log records as their bytes
+// (./wire-attributes.ts): map/ and write/ only copy those into jsonb.
+
+import type { WireAttributes } from './wire-attributes.js';
 
 export type AnyValue =
   | { readonly kind: 'string'; readonly value: string }
@@ -19,6 +23,9 @@ export interface KeyValue {
   readonly key: string;
   readonly value: AnyValue;
 }
+
+/** Attributes as decoded, or as their bytes when every one is plain (./wire-attributes.ts). */
+export type ItemAttributes = readonly KeyValue[] | WireAttributes;
 
 export interface Resource {
   readonly attributes: readonly KeyValue[];
@@ -60,7 +67,7 @@ export interface Span {
   readonly kind: number;
   readonly startTimeUnixNano: bigint;
   readonly endTimeUnixNano: bigint;
-  readonly attributes: readonly KeyValue[];
+  readonly attributes: ItemAttributes;
   readonly droppedAttributesCount: number;
   readonly events: readonly SpanEvent[];
   readonly droppedEventsCount: number;
@@ -114,7 +121,7 @@ export interface LogRecord {
   readonly severityNumber: number;
   readonly severityText: string;
   readonly body: AnyValue | undefined;
-  readonly attributes: readonly KeyValue[];
+  readonly attributes: ItemAttributes;
   readonly droppedAttributesCount: number;
   readonly flags: number;
   readonly traceId: Uint8Array;

@@ -3,12 +3,15 @@
 // of spans, log records and data points: those go to write/ as decoded, and write/ writes their
 // JSON straight into the COPY buffer.
 
-import type { AnyValue, KeyValue } from '../decode/types.js';
+import type { AnyValue, ItemAttributes, KeyValue } from '../decode/types.js';
 
 export type { AnyValue, KeyValue };
 
-/** Attributes whose strings are all storable (map/values.ts storableAttributes), for a jsonb column. */
-export type Attributes = readonly KeyValue[];
+/**
+ * Attributes whose strings are all storable (map/values.ts storableAttributes), for a jsonb column:
+ * decoded, or their protobuf bytes (decode/wire-attributes.ts), storable as they are.
+ */
+export type Attributes = ItemAttributes;
 
 export interface ResourceRow {
   readonly resourceId: bigint;

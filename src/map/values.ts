@@ -1,4 +1,5 @@
-import type { AnyValue, KeyValue } from '../decode/types.js';
+import type { AnyValue, ItemAttributes, KeyValue } from '../decode/types.js';
+import { WireAttributes } from '../decode/wire-attributes.js';
 
 // OTLP values → jsonb text that keeps their types (README "Attributes"):
 //   string → "s"     bool → true     int → 42 (exact digits, never through a JS number)
@@ -67,7 +68,9 @@ export function storableValue(v: AnyValue): AnyValue {
  * The attributes with every string, keys and nested values too, made storable (storableString,
  * counted); the same array when none needed it, which is nearly always.
  */
-export function storableAttributes(kvs: readonly KeyValue[]): readonly KeyValue[] {
+export function storableAttributes<A extends ItemAttributes>(kvs: A): A | KeyValue[] {
+  // Attributes kept as bytes are storable as they are: only plain ones are kept so.
+  if (kvs instanceof WireAttributes) return kvs;
   let out: KeyValue[] | undefined;
   for (let i = 0; i < kvs.length; i++) {
     const kv = kvs[i] as KeyValue;

@@ -11,6 +11,7 @@
 // end-to-end bench put COPY encoding and the GC it caused at a third of the server's CPU).
 
 import type { AnyValue, Attributes } from '../map/types.js';
+import { keyValuesOf } from '../decode/wire-attributes.js';
 import { anyValueJson, attributesJson } from '../map/values.js';
 import type { CopyRowWriter } from './copy-binary.js';
 
@@ -86,7 +87,7 @@ export class CopyBuffer implements CopyRowWriter {
   }
 
   attributes(kvs: Attributes): void {
-    this.json(attributesJson(kvs));
+    this.json(attributesJson(keyValuesOf(kvs)));
   }
 
   nullableJsonValue(v: AnyValue | null): void {

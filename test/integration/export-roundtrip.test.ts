@@ -22,6 +22,7 @@ import { packageRoot } from '../../src/package-root.js';
 import type { RunningServer } from '../../src/server.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { EXAMPLES, exampleJson, sdkLogRecords, sdkMetrics, sdkSpans } from '../helpers/decode-fixtures.js';
+import { withAttributesDecoded } from '../helpers/decoded.js';
 import { grpcExport, httpPost } from '../helpers/otlp.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -205,7 +206,7 @@ const scopeOf = (s: InstrumentationScope | undefined, schemaUrl: string) => ({
 function flatten(signal: Signal, body: Uint8Array, encoding: Encoding): unknown[] {
   const items: unknown[] = [];
   if (signal === 'traces') {
-    for (const rs of decodeRequest('traces', body, encoding).resourceSpans) {
+    for (const rs of withAttributesDecoded('traces', decodeRequest('traces', body, encoding)).resourceSpans) {
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
           const status = span.status ?? { message: '', code: 0 };
@@ -214,7 +215,7 @@ function flatten(signal: Signal, body: Uint8Array, encoding: Encoding): unknown[
       }
     }
   } else if (signal === 'logs') {
-    for (const rl of decodeRequest('logs', body, encoding).resourceLogs) {
+    for (const rl of withAttributesDecoded('logs', decodeRequest('logs', body, encoding)).resourceLogs) {
       for (const sl of rl.scopeLogs) {
         for (const log of sl.logRecords) items.push({ resource: resourceOf(rl.resource, rl.schemaUrl), scope: scopeOf(sl.scope, sl.schemaUrl), log });
       }

@@ -20,6 +20,7 @@ import { runExport } from '../../src/cli/export.js';
 import { loadMigrations, migrate } from '../../src/db/migrate.js';
 import { decodeRequest } from '../../src/decode/index.js';
 import { lookupType } from '../../src/decode/protobuf.js';
+import { keyValuesOf } from '../../src/decode/wire-attributes.js';
 import type {
   AnyValue,
   Encoding,
@@ -230,8 +231,8 @@ FIELDS.push(
   spanField('Span.Link.flags', 'fixed32', 'jsonb', `t.links->0->>'flags'`,
     (v) => ({ links: [{ traceId: traceIdOf('link'), spanId: SPAN_ID, flags: v }] }), (s) => s.links[0]?.flags),
   spanField('Status.code', 'enum', 'integer', 't.status_code', (v) => ({ status: { code: v } }), (s) => s.status?.code),
-  spanField('AnyValue.int_value (span attribute)', 'int64', 'jsonb', `t.attributes->>'v'`, (v) => ({ attributes: attributeValue(v) }), (s) => intOf(s.attributes[0]?.value)),
-  spanField('AnyValue.double_value (span attribute)', 'double', 'jsonb', `t.attributes->>'v'`, (v) => ({ attributes: attributeValue(v) }), (s) => doubleOf(s.attributes[0]?.value)),
+  spanField('AnyValue.int_value (span attribute)', 'int64', 'jsonb', `t.attributes->>'v'`, (v) => ({ attributes: attributeValue(v) }), (s) => intOf(keyValuesOf(s.attributes)[0]?.value)),
+  spanField('AnyValue.double_value (span attribute)', 'double', 'jsonb', `t.attributes->>'v'`, (v) => ({ attributes: attributeValue(v) }), (s) => doubleOf(keyValuesOf(s.attributes)[0]?.value)),
 
   logField('LogRecord.time_unix_nano', 'fixed64', 'bigint', 't.time_unix_nano', (v) => ({ timeUnixNano: v, observedTimeUnixNano: T }), (l) => l.timeUnixNano),
   logField('LogRecord.observed_time_unix_nano', 'fixed64', 'bigint', 't.observed_time_unix_nano', (v) => ({ observedTimeUnixNano: v }), (l) => l.observedTimeUnixNano),

@@ -8,7 +8,9 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import { isDeepStrictEqual } from 'node:util';
 import { decodeRequest } from '../../src/decode/index.js';
+import { decodeProtobufRequest } from '../../src/decode/protobuf.js';
 import type { AnyValue, KeyValue, Signal } from '../../src/decode/types.js';
+import { keyValuesOf } from '../../src/decode/wire-attributes.js';
 import { OtlpError } from '../../src/errors.js';
 import { buildTemplates } from '../../src/loadgen/build-requests.js';
 import { defaultLoadgenOptions } from '../../src/loadgen/options.js';
@@ -30,6 +32,7 @@ import {
   text,
   u32,
 } from '../helpers/decode-fixtures.js';
+import { withAttributesDecoded } from '../helpers/decoded.js';
 import { decodeWithProtobufjs } from '../helpers/protobufjs-reference.js';
 import { Rng, mutate, randomRequest } from '../helpers/random-requests.js';
 
@@ -66,7 +69,7 @@ const decodeMetric = (body: Uint8Array) =>
   only(only(only(decodeRequest('metrics', body, 'protobuf').resourceMetrics).scopeMetrics).metrics);
 // An attribute KeyValue{key, value: AnyValue{…}} of a span (field 9).
 const spanAttribute = (key: string, value: number[]): number[] => ld(9, [...text(1, key), ...ld(2, value)]);
-const attributesOf = (...attributes: number[][]) => decodeSpan(spanRequest(attributes.flat())).attributes;
+const attributesOf = (...attributes: number[][]) => keyValuesOf(decodeSpan(spanRequest(attributes.flat())).attributes);
 
 /** The decoder's result and protobufjs', equal in values, classes and property order. */
 function expectSameAsProtobufjs(signal: Signal, body: Uint8Array): void {
@@ -79,17 +82,22 @@ function expectSameAsProtobufjs(signal: Signal, body: Uint8Array): void {
       return { error: (err as OtlpError).message };
     }
   };
-  const ours = outcome(() => decodeRequest(signal, body, 'protobuf'));
   const theirs = outcome(() => decodeWithProtobufjs(signal, body));
   const hex = () => Buffer.from(body).toString('hex');
-  if ((ours.error === undefined) !== (theirs.error === undefined)) {
-    expect.fail(`refused by one decoder only: ${ours.error ?? theirs.error} (${hex()})`);
+  const decoded = outcome(() => decodeProtobufRequest(signal, body));
+  // As the receivers decode: plain attributes kept as bytes, refused exactly where and as before.
+  const wire = outcome(() => withAttributesDecoded(signal, decodeRequest(signal, body, 'protobuf')));
+  expect(wire.error, hex()).toBe(decoded.error);
+  if ((decoded.error === undefined) !== (theirs.error === undefined)) {
+    expect.fail(`refused by one decoder only: ${decoded.error ?? theirs.error} (${hex()})`);
   }
-  if (ours.error !== undefined) return;
+  if (decoded.error !== undefined) return;
   // isDeepStrictEqual: bigint, -0 and NaN exactly, Buffer against Buffer; JSON: the same property order.
   const json = (x: unknown) => JSON.stringify(x, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
-  if (!isDeepStrictEqual(ours.value, theirs.value)) expect.fail(`decoded differently (${hex()})`);
-  expect(json(ours.value)).toBe(json(theirs.value));
+  for (const ours of [decoded, wire]) {
+    if (!isDeepStrictEqual(ours.value, theirs.value)) expect.fail(`decoded differently (${hex()})`);
+    expect(json(ours.value)).toBe(json(theirs.value));
+  }
 }
 
 describe('protobuf: wire format details of the hand-written reader', () => {

@@ -5,6 +5,7 @@ import {
   ProtobufMetricsSerializer,
   ProtobufTraceSerializer,
 } from '@opentelemetry/otlp-transformer';
+import { withAttributesDecoded } from '../helpers/decoded.js';
 import { decodeRequest } from '../../src/decode/index.js';
 import type { AnyValue, KeyValue, Metric } from '../../src/decode/types.js';
 import {
@@ -43,7 +44,7 @@ const RESOURCE = {
 describe('protobuf: what the OTel JS SDK exports (otlp-transformer serializers)', () => {
   it('decodes a span: ids, exact ns times, typed attributes, event, link, status, flags, resource, scope', () => {
     const [sdkSpan] = sdkSpans();
-    const request = decodeRequest('traces', ProtobufTraceSerializer.serializeRequest([sdkSpan!])!, 'protobuf');
+    const request = withAttributesDecoded('traces', decodeRequest('traces', ProtobufTraceSerializer.serializeRequest([sdkSpan!])!, 'protobuf'));
 
     const resourceSpans = only(request.resourceSpans);
     expect(resourceSpans.resource).toEqual(RESOURCE);
@@ -97,7 +98,7 @@ describe('protobuf: what the OTel JS SDK exports (otlp-transformer serializers)'
   });
 
   it('decodes an event log record: kvlist body with array and bytes, severity, trace context', () => {
-    const request = decodeRequest('logs', ProtobufLogsSerializer.serializeRequest(sdkLogRecords())!, 'protobuf');
+    const request = withAttributesDecoded('logs', decodeRequest('logs', ProtobufLogsSerializer.serializeRequest(sdkLogRecords())!, 'protobuf'));
 
     const resourceLogs = only(request.resourceLogs);
     expect(resourceLogs.resource).toEqual(RESOURCE);
@@ -189,7 +190,7 @@ describe('protobuf: what the OTel JS SDK exports (otlp-transformer serializers)'
 describe('protobuf: the upstream OTLP/JSON examples, converted by protobufjs', () => {
   it.each(EXAMPLES)('$file decodes exactly as its JSON does', ({ file, signal }) => {
     const json = exampleJson(file);
-    const fromProtobuf = decodeRequest(signal, jsonToProtobuf(signal, json), 'protobuf');
+    const fromProtobuf = withAttributesDecoded(signal, decodeRequest(signal, jsonToProtobuf(signal, json), 'protobuf'));
     expect(fromProtobuf).toEqual(decodeRequest(signal, json, 'json'));
   });
 });
