@@ -10,8 +10,8 @@
 // string per field, per row and per join, all garbage a moment later (the profile of the
 // end-to-end bench put COPY encoding and the GC it caused at a third of the server's CPU).
 
-import type { AnyValue, Attributes } from '../map/types.js';
 import { keyValuesOf } from '../decode/wire-attributes.js';
+import type { AnyValue, Attributes } from '../map/types.js';
 import { anyValueJson, attributesJson } from '../map/values.js';
 import type { CopyRowWriter } from './copy-binary.js';
 

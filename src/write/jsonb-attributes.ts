@@ -2,6 +2,8 @@
 // map/values.ts attributesJson() makes as a string (a test holds the two equal). Per span the
 // string was built piece by piece, flattened, and then encoded to UTF-8 again: three passes and
 // garbage, where this makes one pass and none for the printable ASCII most keys and values are.
+// Attributes the decoder kept as protobuf bytes (decode/wire-attributes.ts) are written from those
+// bytes, to the same text.
 
 import { WireAttributes } from '../decode/wire-attributes.js';
 import type { AnyValue, Attributes, KeyValue } from '../map/types.js';
