@@ -152,6 +152,15 @@ export function varint(n: number): number[] {
   return out;
 }
 
+/** A varint of all 64 bits: negative int64 takes ten bytes. */
+export function varint64(n: bigint): number[] {
+  const out: number[] = [];
+  let v = BigInt.asUintN(64, n);
+  for (; v >= 0x80n; v >>= 7n) out.push(Number(v & 0x7fn) | 0x80);
+  out.push(Number(v));
+  return out;
+}
+
 /** A length-delimited field (wire type 2). */
 export function ld(field: number, content: readonly number[]): number[] {
   return [...varint(field * 8 + 2), ...varint(content.length), ...content];

@@ -31,6 +31,7 @@ import {
   tag,
   text,
   u32,
+  varint64,
 } from '../helpers/decode-fixtures.js';
 import { withAttributesDecoded } from '../helpers/decoded.js';
 import { decodeWithProtobufjs } from '../helpers/protobufjs-reference.js';
@@ -41,14 +42,6 @@ const str = (value: string): AnyValue => ({ kind: 'string', value });
 const int = (value: bigint): AnyValue => ({ kind: 'int', value });
 const kv = (key: string, value: AnyValue): KeyValue => ({ key, value });
 
-/** A varint of all 64 bits: negative int64 takes ten bytes. */
-const varint64 = (n: bigint): number[] => {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, n);
-  for (; v >= 0x80n; v >>= 7n) out.push(Number(v & 0x7fn) | 0x80);
-  out.push(Number(v));
-  return out;
-};
 const fixed64s = (...values: bigint[]): number[] => {
   const bytes = Buffer.alloc(8 * values.length);
   values.forEach((v, i) => bytes.writeBigUInt64LE(v, 8 * i));

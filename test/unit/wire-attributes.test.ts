@@ -7,19 +7,12 @@ import { buildTemplates } from '../../src/loadgen/build-requests.js';
 import { defaultLoadgenOptions } from '../../src/loadgen/options.js';
 import { attributesJson, storableAttributes } from '../../src/map/values.js';
 import { BinaryCopyBuffer } from '../../src/write/copy-binary.js';
-import { invalid, ld, only, tag, text } from '../helpers/decode-fixtures.js';
+import { invalid, ld, only, tag, text, varint64 } from '../helpers/decode-fixtures.js';
 import { Rng } from '../helpers/random-requests.js';
 
 // The attributes of spans and log records that are only copied into jsonb stay protobuf bytes when
 // every one is plain (src/decode/wire-attributes.ts); what is stored must not change for it.
 
-const varint = (n: bigint): number[] => {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, n);
-  for (; v >= 0x80n; v >>= 7n) out.push(Number(v & 0x7fn) | 0x80);
-  out.push(Number(v));
-  return out;
-};
 const double = (x: number): number[] => {
   const b = Buffer.alloc(8);
   b.writeDoubleLE(x);
@@ -28,7 +21,7 @@ const double = (x: number): number[] => {
 /** AnyValue fields as the SDKs write them. */
 const str = (s: string): number[] => text(1, s);
 const bool = (b: boolean): number[] => [...tag(2, 0), b ? 1 : 0];
-const int = (n: bigint): number[] => [...tag(3, 0), ...varint(n)];
+const int = (n: bigint): number[] => [...tag(3, 0), ...varint64(n)];
 const dbl = (x: number): number[] => [...tag(4, 1), ...double(x)];
 /** KeyValue{key, value} as the span's attributes field (9). */
 const attribute = (key: number[], value: number[]): number[] => ld(9, [...ld(1, key), ...ld(2, value)]);
