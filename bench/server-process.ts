@@ -1,7 +1,9 @@
-// otlp-pg under test, as users run it: the compiled CLI in a child process of its own, so its CPU
-// time and peak memory can be read from /proc/<pid> apart from the load generator's.
+// otlp-pg under test, as users run it: the compiled CLI with the node flags of bin/otlp-pg.js, in a
+// child process of its own, so its CPU time and peak memory can be read from /proc/<pid> apart from
+// the load generator's.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../src/package-root.js';
 
@@ -28,11 +30,18 @@ export interface ServerProcessOptions {
 const STARTUP_MS = 60_000;
 const KEEP_CHARS = 20_000;
 
+/** The node flags otlp-pg runs with: those of bin/otlp-pg.js's `#!/usr/bin/env -S node …` line. */
+function binNodeFlags(): string[] {
+  const shebang = readFileSync(path.join(packageRoot, 'bin', 'otlp-pg.js'), 'utf8').split('\n', 1)[0] ?? '';
+  return shebang.split(/\s+/).slice(3);
+}
+
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const script = path.join(packageRoot, 'dist', 'cli', 'index.js');
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...binNodeFlags(),
       ...(options.nodeFlags ?? []),
       script,
       'serve',

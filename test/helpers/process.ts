@@ -1,6 +1,8 @@
-// otlp-pg as a separate process, as `npm start` runs it (through tsx, so no build is needed).
+// otlp-pg as a separate process, as `npm start` runs it (with its node flags, through tsx, so no build
+// is needed).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { packageRoot } from '../../src/package-root.js';
 import { PATIENCE_MS } from './poll.js';
 
@@ -17,8 +19,16 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
+/** The node flags otlp-pg runs with: those of bin/otlp-pg.js's `#!/usr/bin/env -S node …` line. */
+export function binNodeFlags(): string[] {
+  const shebang = readFileSync(path.join(packageRoot, 'bin', 'otlp-pg.js'), 'utf8').split('\n', 1)[0] ?? '';
+  const words = shebang.split(/\s+/);
+  if (words.slice(0, 3).join(' ') !== '#!/usr/bin/env -S node') throw new Error(`bin/otlp-pg.js starts ${shebang}`);
+  return words.slice(3);
+}
+
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+  const child = spawn(process.execPath, [...binNodeFlags(), '--import', 'tsx', 'src/cli/index.ts', ...args], {
     cwd: packageRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
