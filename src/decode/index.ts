@@ -7,7 +7,7 @@ import type { Encoding, Signal, SignalRequests } from './types.js';
 /**
  * Decodes an OTLP Export*ServiceRequest body; undecodable input throws invalidArgument (src/errors.ts).
  * `memo` lets protobuf requests skip walking the resources and scopes earlier requests carried.
- * Plain attributes of protobuf spans and log records stay bytes in `body` (./wire-attributes.ts),
+ * Plain attributes of protobuf spans, log records and data points stay bytes in `body` (./wire-attributes.ts),
  * which therefore must not change while the request's rows are alive.
  */
 export function decodeRequest<S extends Signal>(signal: S, body: Uint8Array, encoding: Encoding, memo?: HeadMemo): SignalRequests[S] {

@@ -16,6 +16,7 @@ import {
 } from './protobuf-common.js';
 import { EMPTY_BYTES, type Reader } from './protobuf-reader.js';
 import type * as otlp from './types.js';
+import { AttributeRun } from './wire-attributes.js';
 
 const RESOURCE_METRICS = otel('metrics.v1.ResourceMetrics');
 const SCOPE_METRICS = otel('metrics.v1.ScopeMetrics');
@@ -138,15 +139,16 @@ function points<P>(r: Reader, end: number, type: protobuf.Type, walk: Walk<P>): 
 }
 
 function numberPoint(r: Reader, end: number): otlp.NumberDataPoint {
-  const attributes: otlp.KeyValue[] = [];
+  const attributes = new AttributeRun();
   let startTimeUnixNano = 0n;
   let timeUnixNano = 0n;
   let value = NO_NUMBER;
   const exemplars: otlp.Exemplar[] = [];
   let flags = 0;
   while (r.pos < end) {
+    const tagAt = r.pos;
     const tag = r.tag();
-    if (tag === ((7 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    if (tag === ((7 << 3) | 2)) attributes.add(r, tagAt, end);
     else if (tag === ((2 << 3) | 1)) startTimeUnixNano = r.fixed64();
     else if (tag === ((3 << 3) | 1)) timeUnixNano = r.fixed64();
     else if (tag === ((4 << 3) | 1)) value = { kind: 'double', value: r.double() };
@@ -156,11 +158,11 @@ function numberPoint(r: Reader, end: number): otlp.NumberDataPoint {
     else other(r, tag, end, NUMBER_POINT);
   }
   r.done(end);
-  return { attributes, startTimeUnixNano, timeUnixNano, value, exemplars, flags };
+  return { attributes: attributes.done(r.buf), startTimeUnixNano, timeUnixNano, value, exemplars, flags };
 }
 
 function histogramPoint(r: Reader, end: number): otlp.HistogramDataPoint {
-  const attributes: otlp.KeyValue[] = [];
+  const attributes = new AttributeRun();
   let startTimeUnixNano = 0n;
   let timeUnixNano = 0n;
   let count = 0n;
@@ -172,8 +174,9 @@ function histogramPoint(r: Reader, end: number): otlp.HistogramDataPoint {
   let min: number | undefined;
   let max: number | undefined;
   while (r.pos < end) {
+    const tagAt = r.pos;
     const tag = r.tag();
-    if (tag === ((9 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    if (tag === ((9 << 3) | 2)) attributes.add(r, tagAt, end);
     else if (tag === ((2 << 3) | 1)) startTimeUnixNano = r.fixed64();
     else if (tag === ((3 << 3) | 1)) timeUnixNano = r.fixed64();
     else if (tag === ((4 << 3) | 1)) count = r.fixed64();
@@ -191,7 +194,7 @@ function histogramPoint(r: Reader, end: number): otlp.HistogramDataPoint {
   }
   r.done(end);
   return {
-    attributes,
+    attributes: attributes.done(r.buf),
     startTimeUnixNano,
     timeUnixNano,
     count,
@@ -206,7 +209,7 @@ function histogramPoint(r: Reader, end: number): otlp.HistogramDataPoint {
 }
 
 function exponentialPoint(r: Reader, end: number): otlp.ExponentialHistogramDataPoint {
-  const attributes: otlp.KeyValue[] = [];
+  const attributes = new AttributeRun();
   let startTimeUnixNano = 0n;
   let timeUnixNano = 0n;
   let count = 0n;
@@ -225,8 +228,9 @@ function exponentialPoint(r: Reader, end: number): otlp.ExponentialHistogramData
   let max: number | undefined;
   let zeroThreshold = 0;
   while (r.pos < end) {
+    const tagAt = r.pos;
     const tag = r.tag();
-    if (tag === ((1 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    if (tag === ((1 << 3) | 2)) attributes.add(r, tagAt, end);
     else if (tag === ((2 << 3) | 1)) startTimeUnixNano = r.fixed64();
     else if (tag === ((3 << 3) | 1)) timeUnixNano = r.fixed64();
     else if (tag === ((4 << 3) | 1)) count = r.fixed64();
@@ -253,7 +257,7 @@ function exponentialPoint(r: Reader, end: number): otlp.ExponentialHistogramData
   }
   r.done(end);
   return {
-    attributes,
+    attributes: attributes.done(r.buf),
     startTimeUnixNano,
     timeUnixNano,
     count,
@@ -285,7 +289,7 @@ function buckets(r: Reader, end: number): otlp.ExponentialHistogramBuckets {
 }
 
 function summaryPoint(r: Reader, end: number): otlp.SummaryDataPoint {
-  const attributes: otlp.KeyValue[] = [];
+  const attributes = new AttributeRun();
   let startTimeUnixNano = 0n;
   let timeUnixNano = 0n;
   let count = 0n;
@@ -293,8 +297,9 @@ function summaryPoint(r: Reader, end: number): otlp.SummaryDataPoint {
   const quantileValues: otlp.ValueAtQuantile[] = [];
   let flags = 0;
   while (r.pos < end) {
+    const tagAt = r.pos;
     const tag = r.tag();
-    if (tag === ((7 << 3) | 2)) attributes.push(keyValue(r, r.delimited(end), 1));
+    if (tag === ((7 << 3) | 2)) attributes.add(r, tagAt, end);
     else if (tag === ((2 << 3) | 1)) startTimeUnixNano = r.fixed64();
     else if (tag === ((3 << 3) | 1)) timeUnixNano = r.fixed64();
     else if (tag === ((4 << 3) | 1)) count = r.fixed64();
@@ -304,7 +309,7 @@ function summaryPoint(r: Reader, end: number): otlp.SummaryDataPoint {
     else other(r, tag, end, SUMMARY_POINT);
   }
   r.done(end);
-  return { attributes, startTimeUnixNano, timeUnixNano, count, sum, quantileValues, flags };
+  return { attributes: attributes.done(r.buf), startTimeUnixNano, timeUnixNano, count, sum, quantileValues, flags };
 }
 
 function quantile(r: Reader, end: number): otlp.ValueAtQuantile {

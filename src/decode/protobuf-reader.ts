@@ -105,7 +105,7 @@ export class Reader {
   /**
    * @param memo Resources and scopes decoded by earlier requests (./head-memo.ts); without one,
    *   every message is walked.
-   * @param wire Whether spans' and log records' plain attributes stay bytes (./wire-attributes.ts).
+   * @param wire Whether the plain attributes of spans, log records and data points stay bytes (./wire-attributes.ts).
    */
   constructor(
     body: Uint8Array,

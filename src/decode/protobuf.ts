@@ -43,7 +43,7 @@ const REQUESTS: { readonly [S in Signal]: RequestWalk<SignalRequests[S]> } = {
 /**
  * Decodes an OTLP/protobuf Export*ServiceRequest; any undecodable input throws invalidArgument.
  * With a memo, resources and scopes it holds are not walked again (./head-memo.ts). With `wire`,
- * the plain attributes of spans and log records stay bytes in the body (./wire-attributes.ts).
+ * the plain attributes of spans, log records and data points stay bytes in the body (./wire-attributes.ts).
  */
 export function decodeProtobufRequest<S extends Signal>(
   signal: S,

@@ -4,7 +4,7 @@
 //   - ids and bytes are `Uint8Array` (empty when absent on the wire),
 //   - enums are plain numbers (unknown values are kept, not rejected, as proto3 does).
 // Absent optional messages are `undefined`; absent scalars take their proto3 default.
-// The protobuf decoder may leave the attributes of spans and log records as their bytes
+// The protobuf decoder may leave the attributes of spans, log records and data points as their bytes
 // (./wire-attributes.ts): map/ and write/ only copy those into jsonb.
 
 import type { WireAttributes } from './wire-attributes.js';
@@ -190,7 +190,7 @@ export interface Exemplar {
 }
 
 export interface NumberDataPoint {
-  readonly attributes: readonly KeyValue[];
+  readonly attributes: ItemAttributes;
   readonly startTimeUnixNano: bigint;
   readonly timeUnixNano: bigint;
   readonly value: NumberValue;
@@ -199,7 +199,7 @@ export interface NumberDataPoint {
 }
 
 export interface HistogramDataPoint {
-  readonly attributes: readonly KeyValue[];
+  readonly attributes: ItemAttributes;
   readonly startTimeUnixNano: bigint;
   readonly timeUnixNano: bigint;
   readonly count: bigint;
@@ -218,7 +218,7 @@ export interface ExponentialHistogramBuckets {
 }
 
 export interface ExponentialHistogramDataPoint {
-  readonly attributes: readonly KeyValue[];
+  readonly attributes: ItemAttributes;
   readonly startTimeUnixNano: bigint;
   readonly timeUnixNano: bigint;
   readonly count: bigint;
@@ -240,7 +240,7 @@ export interface ValueAtQuantile {
 }
 
 export interface SummaryDataPoint {
-  readonly attributes: readonly KeyValue[];
+  readonly attributes: ItemAttributes;
   readonly startTimeUnixNano: bigint;
   readonly timeUnixNano: bigint;
   readonly count: bigint;

@@ -1,12 +1,13 @@
-// Attributes left as their protobuf bytes, for the attributes of spans and log records that are only
-// ever copied into a jsonb column: making ten KeyValue objects, their values and strings per span, and
-// then making the strings storable and writing them out again as JSON, was about a third of what
-// decoding, mapping and encoding a span cost (bench:stages, and the commit that made this, have the
-// figures). The walk checks each KeyValue as it would have decoded it; when every one of a span's is
-// plain (below), they stay bytes, and write/jsonb-attributes.ts writes their JSON from those bytes.
-// Anything else (arrays, kvlists, bytes, empty values, a NUL, a field repeated or out of the usual
-// order, unknown fields) is decoded as before, so what is stored is the same either way; a test
-// holds the two equal byte for byte.
+// Attributes left as their protobuf bytes, for the attributes of spans, log records and data points,
+// which are only ever copied into a jsonb column (a metric stream's identity does not include them):
+// making ten KeyValue objects, their values and strings per item, and then making the strings
+// storable and writing them out again as JSON, was about a third of what decoding, mapping and
+// encoding a span cost (bench:stages, and the commit that made this, have the figures). The walk
+// checks each KeyValue as it would have decoded it; when every one of an item's is plain (below),
+// they stay bytes, and write/jsonb-attributes.ts writes their JSON from those bytes. Anything else
+// (arrays, kvlists, bytes, empty values, a NUL, a field repeated or out of the usual order, unknown
+// fields) is decoded as before, so what is stored is the same either way; a test holds the two equal
+// byte for byte.
 import { isUtf8 } from 'node:buffer';
 import { keyValue } from './protobuf-common.js';
 import { Reader } from './protobuf-reader.js';

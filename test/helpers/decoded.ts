@@ -1,10 +1,13 @@
 import type {
   ExportLogsServiceRequest,
+  ExportMetricsServiceRequest,
   ExportTraceServiceRequest,
+  KeyValue,
+  MetricData,
   Signal,
   SignalRequests,
 } from '../../src/decode/types.js';
-import { keyValuesOf } from '../../src/decode/wire-attributes.js';
+import { keyValuesOf, type WireAttributes } from '../../src/decode/wire-attributes.js';
 
 /**
  * The request with the attributes the protobuf decoder kept as bytes (src/decode/wire-attributes.ts)
@@ -40,5 +43,26 @@ export function withAttributesDecoded<S extends Signal>(signal: S, request: Sign
     };
     return decoded as SignalRequests[S];
   }
-  return request;
+  const metrics = request as ExportMetricsServiceRequest;
+  const decoded: ExportMetricsServiceRequest = {
+    ...metrics,
+    resourceMetrics: metrics.resourceMetrics.map((rm) => ({
+      ...rm,
+      scopeMetrics: rm.scopeMetrics.map((sm) => ({
+        ...sm,
+        metrics: sm.metrics.map((m) => ({ ...m, data: withPointAttributesDecoded(m.data) })),
+      })),
+    })),
+  };
+  return decoded as SignalRequests[S];
+}
+
+function withPointAttributesDecoded(data: MetricData): MetricData {
+  if (!('dataPoints' in data)) return data;
+  // Spread: the attributes keep their place among the point's properties.
+  const points = data.dataPoints.map((p: { readonly attributes: readonly KeyValue[] | WireAttributes }) => ({
+    ...p,
+    attributes: keyValuesOf(p.attributes),
+  }));
+  return { ...data, dataPoints: points } as unknown as MetricData;
 }

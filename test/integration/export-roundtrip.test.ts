@@ -221,7 +221,7 @@ function flatten(signal: Signal, body: Uint8Array, encoding: Encoding): unknown[
       }
     }
   } else {
-    for (const rm of decodeRequest('metrics', body, encoding).resourceMetrics) {
+    for (const rm of withAttributesDecoded('metrics', decodeRequest('metrics', body, encoding)).resourceMetrics) {
       for (const sm of rm.scopeMetrics) {
         for (const { data, ...metric } of sm.metrics) {
           const { dataPoints = [], ...kind } = data as typeof data & { dataPoints?: readonly unknown[] };

@@ -5,7 +5,6 @@ import {
   ProtobufMetricsSerializer,
   ProtobufTraceSerializer,
 } from '@opentelemetry/otlp-transformer';
-import { withAttributesDecoded } from '../helpers/decoded.js';
 import { decodeRequest } from '../../src/decode/index.js';
 import type { AnyValue, KeyValue, Metric } from '../../src/decode/types.js';
 import {
@@ -28,6 +27,7 @@ import {
   u32,
   varint,
 } from '../helpers/decode-fixtures.js';
+import { withAttributesDecoded } from '../helpers/decoded.js';
 
 const id = (hex: string): Buffer => Buffer.from(hex, 'hex');
 const ns = ([seconds, nanos]: HrTime): bigint => BigInt(seconds) * 1_000_000_000n + BigInt(nanos);
@@ -128,7 +128,7 @@ describe('protobuf: what the OTel JS SDK exports (otlp-transformer serializers)'
 
   it('decodes metrics: int sum, double gauge, histogram, exponential histogram', async () => {
     const resourceMetrics = await sdkMetrics();
-    const request = decodeRequest('metrics', ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!, 'protobuf');
+    const request = withAttributesDecoded('metrics', decodeRequest('metrics', ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!, 'protobuf'));
 
     const decoded = only(request.resourceMetrics);
     expect(decoded.resource).toEqual(RESOURCE);
@@ -230,7 +230,7 @@ describe('protobuf: hand-encoded fields the JS SDK never sends, numbered from th
   ]}]}]}`;
 
   it('decodes summaries, exemplars, metadata and 64-bit extremes', () => {
-    const [g, sm] = only(only(decodeRequest('metrics', body, 'protobuf').resourceMetrics).scopeMetrics).metrics;
+    const [g, sm] = only(only(withAttributesDecoded('metrics', decodeRequest('metrics', body, 'protobuf')).resourceMetrics).scopeMetrics).metrics;
     expect(g?.metadata).toEqual([kv('origin', str('prometheus'))]);
     expect(g?.data).toEqual({
       type: 'gauge',
@@ -270,7 +270,7 @@ describe('protobuf: hand-encoded fields the JS SDK never sends, numbered from th
   });
 
   it('matches its OTLP/JSON twin', () => {
-    expect(decodeRequest('metrics', body, 'protobuf')).toEqual(decodeRequest('metrics', Buffer.from(jsonTwin), 'json'));
+    expect(withAttributesDecoded('metrics', decodeRequest('metrics', body, 'protobuf'))).toEqual(decodeRequest('metrics', Buffer.from(jsonTwin), 'json'));
   });
 });
 

@@ -1,9 +1,9 @@
 // The load generator's requests: built with the OTel SDK, decodable by our decoder, and varied on
 // every send exactly where intended (trace ids, timestamps) and nowhere else.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keyValuesOf } from '../../src/decode/wire-attributes.js';
 import { decodeRequest } from '../../src/decode/index.js';
 import type { ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest } from '../../src/decode/types.js';
+import { keyValuesOf } from '../../src/decode/wire-attributes.js';
 import { buildTemplates, type RequestShape } from '../../src/loadgen/build-requests.js';
 import { sendShiftNs, TemplateMix } from '../../src/loadgen/replay.js';
 import { render, variedTraceId, type Template } from '../../src/loadgen/template.js';

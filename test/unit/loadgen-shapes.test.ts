@@ -6,6 +6,7 @@ import type { ExportLogsServiceRequest, ExportMetricsServiceRequest, KeyValue } 
 import { buildTemplates } from '../../src/loadgen/build-requests.js';
 import { defaultLoadgenOptions, parseLoadgenArgs, type LoadgenOptions } from '../../src/loadgen/options.js';
 import { render, variedNameToken, type Template } from '../../src/loadgen/template.js';
+import { withAttributesDecoded } from '../helpers/decoded.js';
 
 const BUILT_AT_MS = Date.UTC(2025, 0, 1);
 const shape = (over: Partial<LoadgenOptions>): LoadgenOptions => defaultLoadgenOptions({ services: 1, attributes: 4, seed: 3, ...over });
@@ -17,7 +18,7 @@ async function one(signal: Template['signal'], over: Partial<LoadgenOptions>): P
 
 const attr = (kvs: readonly KeyValue[] | undefined, key: string): unknown => kvs?.find((kv) => kv.key === key)?.value;
 const logs = (b: Uint8Array): ExportLogsServiceRequest => decodeRequest('logs', b, 'protobuf');
-const metrics = (b: Uint8Array): ExportMetricsServiceRequest => decodeRequest('metrics', b, 'protobuf');
+const metrics = (b: Uint8Array): ExportMetricsServiceRequest => withAttributesDecoded('metrics', decodeRequest('metrics', b, 'protobuf'));
 const metricsOf = (r: ExportMetricsServiceRequest) => r.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
 const pointsOf = (m: ReturnType<typeof metricsOf>[number]): number => ('dataPoints' in m.data ? m.data.dataPoints.length : 0);
 

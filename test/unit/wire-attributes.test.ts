@@ -10,8 +10,8 @@ import { BinaryCopyBuffer } from '../../src/write/copy-binary.js';
 import { invalid, ld, only, tag, text, varint64 } from '../helpers/decode-fixtures.js';
 import { Rng } from '../helpers/random-requests.js';
 
-// The attributes of spans and log records that are only copied into jsonb stay protobuf bytes when
-// every one is plain (src/decode/wire-attributes.ts); what is stored must not change for it.
+// The attributes of spans, log records and data points, only copied into jsonb, stay protobuf bytes
+// when every one is plain (src/decode/wire-attributes.ts); what is stored must not change for it.
 
 const double = (x: number): number[] => {
   const b = Buffer.alloc(8);
@@ -54,20 +54,28 @@ function expectSameStored(body: Uint8Array): ItemAttributes {
 }
 
 describe('attributes kept as protobuf bytes', () => {
-  it('are what the load generator’s spans and log records carry', async () => {
-    const templates = await buildTemplates(['traces', 'logs'], { ...defaultLoadgenOptions(), services: 1 });
-    let kept = 0;
+  it('are what the load generator’s spans, log records and data points carry', async () => {
+    const templates = await buildTemplates(['traces', 'logs', 'metrics'], { ...defaultLoadgenOptions(), services: 1 });
+    const kept = { traces: 0, logs: 0, metrics: 0 };
     for (const t of templates) {
-      const items =
+      const items: { readonly attributes: ItemAttributes }[] =
         t.signal === 'traces'
           ? decodeRequest('traces', t.bytes, 'protobuf').resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))
-          : decodeRequest('logs', t.bytes, 'protobuf').resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+          : t.signal === 'logs'
+            ? decodeRequest('logs', t.bytes, 'protobuf').resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords))
+            : decodeRequest('metrics', t.bytes, 'protobuf').resourceMetrics.flatMap((rm) =>
+                rm.scopeMetrics.flatMap((sm) =>
+                  sm.metrics.flatMap((m): readonly { readonly attributes: ItemAttributes }[] => ('dataPoints' in m.data ? m.data.dataPoints : [])),
+                ),
+              );
       for (const item of items) {
         expect(item.attributes).toBeInstanceOf(WireAttributes);
-        kept++;
+        kept[t.signal]++;
       }
     }
-    expect(kept).toBeGreaterThan(100);
+    expect(kept.traces).toBeGreaterThanOrEqual(100);
+    expect(kept.logs).toBeGreaterThanOrEqual(100);
+    expect(kept.metrics).toBeGreaterThanOrEqual(100);
   });
 
   it('are written as the decoded attributes are, byte for byte: escapes, UTF-8, every int and double', () => {
