@@ -158,7 +158,7 @@ function numberPoint(r: Reader, end: number): otlp.NumberDataPoint {
     else other(r, tag, end, NUMBER_POINT);
   }
   r.done(end);
-  return { attributes: attributes.done(r.buf), startTimeUnixNano, timeUnixNano, value, exemplars, flags };
+  return { attributes: attributes.done(), startTimeUnixNano, timeUnixNano, value, exemplars, flags };
 }
 
 function histogramPoint(r: Reader, end: number): otlp.HistogramDataPoint {
@@ -194,7 +194,7 @@ function histogramPoint(r: Reader, end: number): otlp.HistogramDataPoint {
   }
   r.done(end);
   return {
-    attributes: attributes.done(r.buf),
+    attributes: attributes.done(),
     startTimeUnixNano,
     timeUnixNano,
     count,
@@ -257,7 +257,7 @@ function exponentialPoint(r: Reader, end: number): otlp.ExponentialHistogramData
   }
   r.done(end);
   return {
-    attributes: attributes.done(r.buf),
+    attributes: attributes.done(),
     startTimeUnixNano,
     timeUnixNano,
     count,
@@ -309,7 +309,7 @@ function summaryPoint(r: Reader, end: number): otlp.SummaryDataPoint {
     else other(r, tag, end, SUMMARY_POINT);
   }
   r.done(end);
-  return { attributes: attributes.done(r.buf), startTimeUnixNano, timeUnixNano, count, sum, quantileValues, flags };
+  return { attributes: attributes.done(), startTimeUnixNano, timeUnixNano, count, sum, quantileValues, flags };
 }
 
 function quantile(r: Reader, end: number): otlp.ValueAtQuantile {

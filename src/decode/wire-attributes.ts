@@ -11,7 +11,7 @@
 import { isUtf8 } from 'node:buffer';
 import { keyValue } from './protobuf-common.js';
 import { Reader } from './protobuf-reader.js';
-import type { KeyValue } from './types.js';
+import type { ItemAttributes, KeyValue } from './types.js';
 
 /**
  * A run of one repeated KeyValue field of a message, each element plain: `key` (field 1) then `value`
@@ -41,7 +41,7 @@ export class WireAttributes {
 }
 
 /** Decodes the elements of a run, from their tags at r.pos to end, into `into`. */
-export function walkRun(r: Reader, end: number, into: KeyValue[]): void {
+function walkRun(r: Reader, end: number, into: KeyValue[]): void {
   while (r.pos < end) {
     r.tag();
     into.push(keyValue(r, r.delimited(end), 1));
@@ -75,7 +75,7 @@ function storable(buf: Buffer, start: number, end: number): boolean {
 }
 
 /** Whether the KeyValue message in [start, end) is plain (see WireAttributes). */
-export function plainKeyValue(buf: Buffer, start: number, end: number): boolean {
+function plainKeyValue(buf: Buffer, start: number, end: number): boolean {
   if (start >= end || buf[start] !== ((1 << 3) | 2)) return false;
   const keyAt = contentStart(buf, start + 1, end);
   if (keyAt < 0) return false;
@@ -109,6 +109,7 @@ export function plainKeyValue(buf: Buffer, start: number, end: number): boolean 
  * WireAttributes while every element is plain and they follow each other, decoded otherwise.
  */
 export class AttributeRun {
+  private buf: Buffer | undefined;
   private start = -1;
   private end = -1;
   private count = 0;
@@ -118,7 +119,10 @@ export class AttributeRun {
   add(r: Reader, tagAt: number, end: number): void {
     const stop = r.delimited(end);
     if (this.decoded === undefined && r.wire && (this.count === 0 || tagAt === this.end) && plainKeyValue(r.buf, r.pos, stop)) {
-      if (this.count === 0) this.start = tagAt;
+      if (this.count === 0) {
+        this.buf = r.buf;
+        this.start = tagAt;
+      }
       this.end = stop;
       this.count++;
       r.pos = stop;
@@ -138,13 +142,13 @@ export class AttributeRun {
   }
 
   /** The attributes met, as bytes or decoded. */
-  done(buf: Buffer): readonly KeyValue[] | WireAttributes {
+  done(): ItemAttributes {
     if (this.decoded !== undefined) return this.decoded;
-    return this.count === 0 ? [] : new WireAttributes(buf, this.start, this.end, this.count);
+    return this.buf === undefined ? [] : new WireAttributes(this.buf, this.start, this.end, this.count);
   }
 }
 
 /** The attributes decoded, whichever form they are in. */
-export function keyValuesOf(attributes: readonly KeyValue[] | WireAttributes): readonly KeyValue[] {
+export function keyValuesOf(attributes: ItemAttributes): readonly KeyValue[] {
   return attributes instanceof WireAttributes ? attributes.toKeyValues() : attributes;
 }

@@ -2,12 +2,12 @@ import type {
   ExportLogsServiceRequest,
   ExportMetricsServiceRequest,
   ExportTraceServiceRequest,
-  KeyValue,
+  ItemAttributes,
   MetricData,
   Signal,
   SignalRequests,
 } from '../../src/decode/types.js';
-import { keyValuesOf, type WireAttributes } from '../../src/decode/wire-attributes.js';
+import { keyValuesOf } from '../../src/decode/wire-attributes.js';
 
 /**
  * The request with the attributes the protobuf decoder kept as bytes (src/decode/wire-attributes.ts)
@@ -60,7 +60,7 @@ export function withAttributesDecoded<S extends Signal>(signal: S, request: Sign
 function withPointAttributesDecoded(data: MetricData): MetricData {
   if (!('dataPoints' in data)) return data;
   // Spread: the attributes keep their place among the point's properties.
-  const points = data.dataPoints.map((p: { readonly attributes: readonly KeyValue[] | WireAttributes }) => ({
+  const points = data.dataPoints.map((p: { readonly attributes: ItemAttributes }) => ({
     ...p,
     attributes: keyValuesOf(p.attributes),
   }));
