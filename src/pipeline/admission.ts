@@ -11,6 +11,7 @@ export interface AdmissionOptions {
    * more batch fills, or large requests (a Collector's 8,192 spans) would leave writers idle.
    */
   readonly minRequests: number;
+  /** The shortest retry hint; refusals in quick succession are told later and later times (`refuse`). */
   readonly retryAfterMs: number;
   readonly onRefused?: (limit: AdmissionLimit) => void;
   /** Milliseconds on a monotonic clock; a test passes its own. */
@@ -45,6 +46,8 @@ const DELAY_FLOOR_BYTES = 1024 * 1024;
 const STALLED_READS = 10;
 /** The commit rate follows the last seconds of batches: one batch moves it by (its duration / this). */
 const RATE_MEMORY_SECONDS = 2;
+/** The longest retry hint: the Collector's exporterhelper backs off at most 30 s between retries too. */
+export const MAX_RETRY_AFTER_MS = 30_000;
 
 /**
  * Decides, before a body is read, whether a request may enter, and holds what entered until it
@@ -75,6 +78,8 @@ export class Admission {
   private requestsCharged = 0;
   private bytesPerSecond = FIRST_GUESS_BYTES_PER_SECOND;
   private measured = false;
+  /** The time the last refused request was told to come back at (monotonic ms). */
+  private retrySlot = -Infinity;
 
   constructor(private readonly options: AdmissionOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -167,8 +172,20 @@ export class Admission {
     return this.bytesPerSecond;
   }
 
+  /**
+   * Refuses with a retry hint that books the request a later slot than the one refused before it:
+   * each refusal moves the slot on by the time the writers take to commit a mean request. A flood of
+   * senders refused together is told to come back spread out, at about the rate the writers can take
+   * them, instead of all at once after the same delay to be refused again (every refusal costs the
+   * receipt of a whole body); the senders let in are then answered within the delay bound instead of
+   * queueing behind everyone's retries. Time passing frees the slots, so with no refusals for a while
+   * the hint is back to its shortest.
+   */
   private refuse(limit: AdmissionLimit, why: string): never {
     this.options.onRefused?.(limit);
-    throw new OtlpError('overloaded', `otlp-pg is at its limit: ${why}; retry later`, this.options.retryAfterMs);
+    const now = this.now();
+    const perRequestMs = (this.meanRequestBytes / this.bytesPerSecond) * 1000;
+    this.retrySlot = Math.min(Math.max(this.retrySlot + perRequestMs, now + this.options.retryAfterMs), now + MAX_RETRY_AFTER_MS);
+    throw new OtlpError('overloaded', `otlp-pg is at its limit: ${why}; retry later`, Math.ceil(this.retrySlot - now));
   }
 }

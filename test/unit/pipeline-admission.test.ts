@@ -1,7 +1,7 @@
 // Admission's decisions, from its own numbers: no clock, no server. Every figure asserted is exact.
 import { describe, expect, it } from 'vitest';
 import { OtlpError, type AdmissionLimit } from '../../src/errors.js';
-import { Admission, type AdmissionOptions } from '../../src/pipeline/admission.js';
+import { Admission, MAX_RETRY_AFTER_MS, type AdmissionOptions } from '../../src/pipeline/admission.js';
 
 /** The tests' unit of bytes: 10 kB, so that what they put in flight passes the delay bound's 1 MiB floor. */
 const U = 10_000;
@@ -164,5 +164,27 @@ describe('Admission', () => {
     unread.release();
     expect([a.requestsInFlight, a.bytesInFlight, a.queueDelayMs()]).toEqual([0, 0, 0]);
     expect(() => read.charge(1)).toThrow(/charged once/);
+  });
+
+  it('books each refusal a later retry slot, by the time a mean request takes to commit, up to 30 s', () => {
+    let now = 0;
+    const { admission: a } = admission({ now: () => now });
+    a.committed(1_000 * U, 1, true); // 1,000 U a second
+    a.enter().charge(200 * U);
+    a.enter().charge(200 * U); // a mean request of 200 U: 200 ms of the writers' time
+    const hints = (n: number): number[] => Array.from({ length: n }, () => refusal(() => a.enter()).retryAfterMs ?? -1);
+    expect(hints(3)).toEqual([5000, 5200, 5400]);
+
+    // 300 ms later the next refusal still takes the slot after the last one booked (5,600 ms from the start).
+    now += 300;
+    expect(hints(1)).toEqual([5300]);
+    // Slots all passed: the shortest hint again.
+    now += 10_000;
+    expect(hints(1)).toEqual([5000]);
+
+    // A flood is spread over at most 30 s: the last slot is not pushed further.
+    const flood = hints(200);
+    expect(flood[123]).toBe(29_800); // 5,200 + 123 × 200
+    expect(flood.slice(124)).toEqual(Array.from({ length: 76 }, () => MAX_RETRY_AFTER_MS));
   });
 });
