@@ -2,15 +2,14 @@
 // service definitions come from proto/ (so the method paths are the spec's), but their (de)serializers are
 // replaced by the identity, and the request bytes go through the same decode stage as OTLP/HTTP.
 // With TLS files configured the port speaks only TLS; with tokens, every call's `authorization` metadata
-// is checked, and admission decided, before its message is decoded.
+// is checked, and admission decided, at the call's headers, before its message is received.
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_DIR, decodeRequest, encodeExportResponse, encodeGrpcStatusDetails } from '../decode/index.js';
 import type { Signal } from '../decode/types.js';
-import { outcomeOf, toOtlpError } from '../errors.js';
 import type { Admitted } from '../pipeline/types.js';
-import type { OtlpError } from '../errors.js';
+import { OtlpError, outcomeOf, toOtlpError } from '../errors.js';
 import { bearerAuthenticator, cleartextTokenWarning, type Authenticate } from './auth.js';
 import { loadTls } from './tls.js';
 import type { Receiver, ReceiverOptions } from './types.js';
@@ -47,9 +46,8 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
   );
   // grpc-js answers RESOURCE_EXHAUSTED itself for a larger message, also when it only inflates past the
   // limit (its gzip decoder counts while inflating), before our handler sees a byte.
-  // grpc-js receives a whole message before the handler can refuse it, so the streams of one
-  // connection bound what a flood can make it buffer; 100 is HTTP/2's recommended minimum (RFC 9113
-  // §6.5.2), and clients queue further calls on their side.
+  // The calls let in each buffer their message whole; the streams of one connection bound how many
+  // do at once. 100 is HTTP/2's recommended minimum (RFC 9113 §6.5.2); clients queue further calls.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxRequestBytes, 'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION });
   for (const { signal, name } of SERVICES) {
     server.addService(passThroughService(definitions, name), {
@@ -84,43 +82,61 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
   };
 }
 
+/**
+ * Export, served as a client stream so that it runs at the call's headers, before its message
+ * arrives: a client calls it as the unary method it is (the two are the same on the wire), and a
+ * call refused by its token or by admission is answered at once, without its message being
+ * received whole, decoded or held. A call let in must then send exactly one message.
+ */
 function exportHandler(
   signal: Signal,
   options: ReceiverOptions,
   logger: ReceiverOptions['logger'],
   authenticate: Authenticate | undefined,
-): grpc.handleUnaryCall<Buffer, Buffer> {
+): grpc.handleClientStreamingCall<Buffer, Buffer> {
   return (call, callback) => {
+    let answered = false;
     const fail = (err: unknown): void => {
+      if (answered) return;
+      answered = true;
+      admitted?.cancel();
       const e = toOtlpError(err);
       options.onAnswer?.(signal, outcomeOf(e.kind).reason);
       callback(statusOf(e, logger, call.getPeer()));
     };
-    // grpc-js has received the message already (it is under the size limit). Admitting at the
-    // headers, as a client-stream handler could, was tried: a refused call's unread message then
-    // held the connection's flow-control window, the calls let in could not receive theirs, and a
-    // flood of refusals stalled every call on the connection. Refusing here still keeps an
-    // unauthenticated or shed caller away from the decoder and the database.
+    let admitted: Admitted<Signal> | undefined;
     const [authorization] = call.metadata.get('authorization');
     const refused = authenticate?.(typeof authorization === 'string' ? authorization : undefined);
     if (refused !== undefined) return fail(refused);
-    // The client's deadline (grpc-timeout): a request it has given up on is not written.
-    const deadline = call.getDeadline();
-    const at = deadline instanceof Date ? deadline.getTime() : deadline;
-    const clientTimeoutMs = Number.isFinite(at) ? at - Date.now() : undefined;
-    let admitted: Admitted<Signal>;
     try {
       admitted = options.exporter.admit(signal);
     } catch (err) {
       return fail(err);
     }
-    admitted.export(call.request, (b) => decodeRequest(signal, b, 'protobuf', options.heads), clientTimeoutMs === undefined ? {} : { clientTimeoutMs }).then(
-      (result) => {
-        options.onAnswer?.(signal, 'success');
-        callback(null, encodeExportResponse(signal, 'protobuf', result));
-      },
-      fail,
-    );
+    // The client's deadline (grpc-timeout): a request it has given up on is not written.
+    const deadline = call.getDeadline();
+    const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    let message: Buffer | undefined;
+    call.on('data', (bytes: Buffer) => {
+      if (message !== undefined) return fail(new OtlpError('invalid_argument', 'more than one message in a call of the unary Export method'));
+      message = bytes;
+    });
+    // A client that cancels, or whose connection drops, before its message is in gives its place
+    // back (once exported, a request is answered by its outcome; cancel is then a no-op).
+    call.on('cancelled', () => admitted?.cancel());
+    call.on('error', () => admitted?.cancel());
+    call.on('end', () => {
+      if (answered || admitted === undefined) return;
+      if (message === undefined) return fail(new OtlpError('invalid_argument', 'no message in a call of the unary Export method'));
+      const clientTimeoutMs = Number.isFinite(at) ? at - Date.now() : undefined;
+      admitted
+        .export(message, (b) => decodeRequest(signal, b, 'protobuf', options.heads), clientTimeoutMs === undefined ? {} : { clientTimeoutMs })
+        .then((result) => {
+          answered = true;
+          options.onAnswer?.(signal, 'success');
+          callback(null, encodeExportResponse(signal, 'protobuf', result));
+        }, fail);
+    });
   };
 }
 
@@ -165,7 +181,8 @@ function passThroughService(definitions: protoLoader.PackageDefinition, name: st
   return {
     Export: {
       path: method.path,
-      requestStream: method.requestStream,
+      // Served as a client stream (exportHandler); the method path is the spec's.
+      requestStream: true,
       responseStream: method.responseStream,
       requestSerialize: identity,
       requestDeserialize: identity,

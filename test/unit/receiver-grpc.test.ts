@@ -157,6 +157,63 @@ describe('gRPC receiver: failures', () => {
     expect([exporter.calls.length, exporter.held]).toEqual([0, 0]);
   });
 
+  it('refuses at the headers of a call: the answer comes before the message is sent', async () => {
+    exporter.refusal = new OtlpError('overloaded', 'otlp-pg is at its limit', 2000);
+    let call!: grpc.ClientWritableStream<Buffer>;
+    const { err } = await new Promise<Answer>((resolve) => {
+      call = client.makeClientStreamRequest(TRACES, identity, identity, (e, value) => resolve({ err: e, value }));
+    });
+    expect(err?.code).toBe(grpc.status.UNAVAILABLE);
+    call.end();
+    expect([exporter.calls.length, exporter.held]).toEqual([0, 0]);
+  });
+
+  it('refused calls whose messages were never read do not hold the connection: the next call let in is answered', async () => {
+    // 120 refused messages of 128 kB: more than the 100 streams a connection carries, each past a
+    // stream's 64 kB flow-control window, and none of them read by otlp-pg.
+    const own = new FakeExporter();
+    own.refusal = new OtlpError('overloaded', 'otlp-pg is at its limit', 2000);
+    const r = await startGrpcReceiver({ host: '127.0.0.1', port: 0, maxRequestBytes: 4 << 20, exporter: own, logger: pino({ level: 'silent' }) });
+    const c = new grpc.Client(`127.0.0.1:${r.port}`, grpc.credentials.createInsecure());
+    try {
+      const refused = await Promise.all(Array.from({ length: 120 }, () => unary(c, TRACES, Buffer.alloc(128 << 10, 1))));
+      expect(refused.map((a) => a.err?.code)).toEqual(Array.from({ length: 120 }, () => grpc.status.UNAVAILABLE));
+      own.refusal = undefined;
+      const { err } = await unary(c, TRACES, traceRequestProtobuf('after the refused'));
+      expect(err).toBeNull();
+      expect(firstSpanName(own.calls[0]?.request)).toBe('after the refused');
+      expect(own.held).toBe(0);
+    } finally {
+      c.close();
+      await r.shutdown(1000);
+    }
+  });
+
+  it('gives the place back when the client cancels before its message is in', async () => {
+    const call = client.makeClientStreamRequest(TRACES, identity, identity, () => undefined);
+    await until(() => exporter.held === 1, 'the call admitted at its headers');
+    call.cancel();
+    await until(() => exporter.held === 0, 'its place given back');
+    expect(exporter.calls).toHaveLength(0);
+  });
+
+  it('answers INVALID_ARGUMENT for a call of no message or of two, and gives its place back', async () => {
+    const stream = (messages: Buffer[]): Promise<Answer> =>
+      new Promise((resolve) => {
+        const call = client.makeClientStreamRequest(TRACES, identity, identity, (err, value) => resolve({ err, value }));
+        for (const m of messages) call.write(m);
+        call.end();
+      });
+    const none = await stream([]);
+    expect([none.err?.code, none.err?.details]).toEqual([grpc.status.INVALID_ARGUMENT, 'no message in a call of the unary Export method']);
+    const two = await stream([traceRequestProtobuf('a'), traceRequestProtobuf('b')]);
+    expect([two.err?.code, two.err?.details]).toEqual([
+      grpc.status.INVALID_ARGUMENT,
+      'more than one message in a call of the unary Export method',
+    ]);
+    expect([exporter.calls.length, exporter.held]).toEqual([0, 0]);
+  });
+
   it('answers RESOURCE_EXHAUSTED for a message over the limit, before decoding', async () => {
     const { err } = await unary(client, TRACES, Buffer.alloc(LIMIT + 1));
     expect(err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
