@@ -176,9 +176,8 @@ export class Admission {
    * Refuses with a retry hint that books the request a later slot than the one refused before it:
    * each refusal moves the slot on by the time the writers take to commit a mean request. A flood of
    * senders refused together is told to come back spread out, at about the rate the writers can take
-   * them, instead of all at once after the same delay to be refused again (every refusal costs the
-   * receipt of a whole body); the senders let in are then answered within the delay bound instead of
-   * queueing behind everyone's retries. Time passing frees the slots, so with no refusals for a while
+   * them, instead of all at once after the same delay to be refused again; the senders let in are
+   * then answered within the delay bound instead of sharing the machine with everyone's retries. Time passing frees the slots, so with no refusals for a while
    * the hint is back to its shortest.
    */
   private refuse(limit: AdmissionLimit, why: string): never {
